@@ -45,7 +45,7 @@ def main(args: Sequence[str] | None = None) -> int | None:
         LightningDataModule,
         subclass_mode_model=True,
         subclass_mode_data=True,
-        args=argv,
+        args=None if args is None else argv,  # None: LightningCLI reads sys.argv itself
         parser_kwargs={"epilog": EPILOG},
         save_config_kwargs={"overwrite": True},
     )
