@@ -20,6 +20,8 @@ from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from ptref.devices import resolve_accelerator
+
 # subcommand -> module with a ``main(argv) -> int | None``
 EXTRA_COMMANDS = {
     "env": "ptref.env",
@@ -35,10 +37,12 @@ class PtrefCLI(LightningCLI):
 
     Unless ``--trainer.logger`` is given, a run logs to TensorBoard *and* CSV in one folder,
     ``<default_root_dir>/version_N/``, next to its checkpoints, config and figures.
+    ``--trainer.accelerator auto`` (the default) tries CUDA, MPS, XLA/TPU, CPU in that order (ptref.devices).
     """
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer_config = self._get(self.config_init, "trainer", default={})
+        kwargs["accelerator"] = resolve_accelerator(trainer_config.get("accelerator", "auto"))
         if trainer_config.get("logger") in (None, True):
             root = Path(trainer_config.get("default_root_dir") or "runs")
             version = next_version(root)
