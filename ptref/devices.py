@@ -67,17 +67,33 @@ def probe_tpu() -> Probe:
     if not torch_xla_installed():
         return Probe("tpu", False, "torch_xla is not installed (see docs/devices.md: XLA/TPU)")
     try:
-        available = FabricXLAAccelerator.is_available()
+        from torch_xla._internal import tpu
+
+        chips = tpu.num_available_chips()  # reads the PCI bus only
     except Exception as error:  # noqa: BLE001 - a torch_xla built for another torch fails at import
         return Probe("tpu", False, f"torch_xla is installed but does not load: {error}")
     pjrt = os.environ.get("PJRT_DEVICE", "unset")
-    if available:
+    if chips == 0:
+        skip_tpu_metadata_query()
+        return Probe(
+            "tpu", False,
+            f"torch_xla is installed but no TPU chip is on the PCI bus (PJRT_DEVICE={pjrt}); "
+            "the CPU PJRT device is opt-in: --trainer.accelerator xla_cpu",
+        )
+    if FabricXLAAccelerator.is_available():
         return Probe("tpu", True, f"{FabricXLAAccelerator.auto_device_count()} TPU device(s), PJRT_DEVICE={pjrt}")
-    return Probe(
-        "tpu", False,
-        f"torch_xla is installed but sees no TPU (PJRT_DEVICE={pjrt}); the CPU PJRT device is opt-in: "
-        "--trainer.accelerator ptref.devices.XLACPUAccelerator",
-    )
+    return Probe("tpu", False, f"{chips} TPU chip(s) found but torch_xla cannot use them (PJRT_DEVICE={pjrt})")
+
+
+def skip_tpu_metadata_query() -> None:
+    """On a host without TPU chips, stop torch_xla asking a cloud metadata server about TPUs.
+
+    Lightning's TPU check (run by every Trainer when torch_xla is installed) asks that server for the TPU
+    type, with no timeout; off-cloud that can hang. With the query skipped, torch_xla reads the type from
+    ``TPU_ACCELERATOR_TYPE`` instead: any parseable one will do, the chip count (0) decides.
+    """
+    os.environ.setdefault("TPU_SKIP_MDS_QUERY", "1")
+    os.environ.setdefault("TPU_ACCELERATOR_TYPE", "v4-8")
 
 
 def probe_cpu() -> Probe:
@@ -96,8 +112,13 @@ def choose_auto(probes: list[Probe] | None = None) -> Probe:
 
 
 def resolve_accelerator(accelerator: Any) -> Any:
-    """``"auto"`` becomes ptref's choice (a Lightning name); anything else is passed through unchanged."""
-    return choose_auto().name if accelerator == "auto" else accelerator
+    """``"auto"`` becomes ptref's choice (a Lightning name), ``"xla_cpu"`` an :class:`XLACPUAccelerator`;
+    anything else is passed through unchanged."""
+    if accelerator == "auto":
+        return choose_auto().name
+    if accelerator == XLACPUAccelerator.name():
+        return XLACPUAccelerator()
+    return accelerator
 
 
 def clear_availability_caches() -> None:
@@ -112,10 +133,11 @@ class XLACPUAccelerator(XLAAccelerator):
     """Lightning's XLA accelerator admitting torch_xla's CPU PJRT device (``xla:0`` backed by the host CPU).
 
     Stock Lightning only accepts TPUs as XLA devices. This opt-in runs every workflow through XLA's
-    compiler on a machine without a TPU, which is how ptref tests its XLA path (``.ci/xla``)::
+    compiler on a machine without a TPU, which is how ptref tests its XLA path (``.ci/xla``). The CLI
+    name ``xla_cpu`` is ptref's (``PtrefCLI`` turns it into this class)::
 
         PJRT_DEVICE=CPU ptref fit --config experiments/house_price.yaml \\
-            --trainer.accelerator ptref.devices.XLACPUAccelerator
+            --trainer.accelerator xla_cpu
 
     One device only (multi-device XLA on CPU deadlocks); Lightning then picks ``SingleDeviceXLAStrategy``.
     ``PJRT_DEVICE`` defaults to ``CPU`` here; a real TPU uses ``--trainer.accelerator tpu`` instead.
@@ -124,8 +146,7 @@ class XLACPUAccelerator(XLAAccelerator):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         os.environ.setdefault("PJRT_DEVICE", "CPU")
-        # Without it, torch_xla asks a cloud metadata server about TPUs (no timeout off-cloud).
-        os.environ.setdefault("TPU_SKIP_MDS_QUERY", "1")
+        skip_tpu_metadata_query()
         super().__init__(*args, **kwargs)
 
     @staticmethod
