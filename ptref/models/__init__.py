@@ -1,1 +1,7 @@
 """LightningModules: one per course workflow."""
+
+from ptref.models.cnn import CNN
+from ptref.models.mlp import MLP
+from ptref.models.softmax_regression import SoftmaxRegression
+
+__all__ = ["CNN", "MLP", "SoftmaxRegression"]
