@@ -13,9 +13,12 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from lightning.pytorch import LightningDataModule, LightningModule
+from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 # subcommand -> module with a ``main(argv) -> int | None``
 EXTRA_COMMANDS = {
@@ -28,7 +31,29 @@ EPILOG = "ptref's own subcommands: " + ", ".join(
 
 
 class PtrefCLI(LightningCLI):
-    """LightningCLI whose ``--model``/``--data`` accept any LightningModule/DataModule (short names for ptref's)."""
+    """LightningCLI whose ``--model``/``--data`` accept any LightningModule/DataModule (short names for ptref's).
+
+    Unless ``--trainer.logger`` is given, a run logs to TensorBoard *and* CSV in one folder,
+    ``<default_root_dir>/version_N/``, next to its checkpoints, config and figures.
+    """
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        trainer_config = self._get(self.config_init, "trainer", default={})
+        if trainer_config.get("logger") in (None, True):
+            root = Path(trainer_config.get("default_root_dir") or "runs")
+            version = next_version(root)
+            # CSV first: it warns about a non-empty folder that TensorBoard would already have created.
+            kwargs["logger"] = [
+                CSVLogger(root, name="", version=version),
+                TensorBoardLogger(root, name="", version=version),
+            ]
+        return super().instantiate_trainer(**kwargs)
+
+
+def next_version(root: Path) -> int:
+    """The first unused ``version_N`` number under ``root`` (shared by all loggers of one run)."""
+    taken = [int(p.name.split("_", 1)[1]) for p in root.glob("version_*") if p.name.split("_", 1)[1].isdigit()]
+    return max(taken, default=-1) + 1
 
 
 def main(args: Sequence[str] | None = None) -> int | None:
