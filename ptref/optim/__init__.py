@@ -16,14 +16,24 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 from ptref.optim import schedules
+from ptref.optim.adadelta import Adadelta
+from ptref.optim.adagrad import Adagrad
 from ptref.optim.adam import Adam
+from ptref.optim.adamax import Adamax
 from ptref.optim.adamw import AdamW
 from ptref.optim.base import KerasOptimizer
+from ptref.optim.nadam import Nadam
+from ptref.optim.rmsprop import RMSprop
+from ptref.optim.sgd import SGD
 
-__all__ = ["Adam", "AdamW", "KerasOptimizer", "get", "schedules"]
+__all__ = [
+    "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "KerasOptimizer", "Nadam", "RMSprop", "get", "schedules",
+]
 
 # Keras's names (``keras.optimizers.get("adam")``) -> ptref class
-OPTIMIZERS: dict[str, type[KerasOptimizer]] = {cls.__name__.lower(): cls for cls in (Adam, AdamW)}
+OPTIMIZERS: dict[str, type[KerasOptimizer]] = {
+    cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam)
+}
 
 # Keras config keys that change nothing while they hold these values; any other value is refused.
 _INERT_CONFIG = {
