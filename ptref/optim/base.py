@@ -8,7 +8,7 @@ Keras's ``optimizer.apply(grads)`` runs, in this order (``keras/src/optimizers/b
 4. ``iterations += 1`` (one counter per optimizer, 0-based, never reset between epochs).
 
 :class:`KerasOptimizer` is a ``torch.optim.Optimizer`` doing exactly that; subclasses only implement
-``build`` (create one parameter's state) and ``update_step`` (the formula). The current learning rate sits in
+``build`` (create one parameter's state) and ``update_step`` (the formula). The learning rate of the next step sits in
 every param group's ``"lr"`` (so Lightning's ``LearningRateMonitor`` and ``torch`` LR schedulers work), and the
 iteration counter in ``self.state["iterations"]``, so ``state_dict()``/``load_state_dict()`` resume exactly.
 """
@@ -123,9 +123,7 @@ class KerasOptimizer(Optimizer):
         with_grad = [(p, group) for group in self.param_groups for p in group["params"] if p.grad is not None]
         grads = self._clip([p.grad for p, _ in with_grad])
         iterations = self.iterations
-        if self.learning_rate_schedule is not None:
-            for group in self.param_groups:
-                group["lr"] = float(self.learning_rate_schedule(iterations))
+        self._set_scheduled_lr(iterations)
         self.update_shared(iterations + 1)
         for (param, group), grad in zip(with_grad, grads):
             if group["weight_decay"]:
@@ -136,4 +134,10 @@ class KerasOptimizer(Optimizer):
                 self.build(param, state, group)
             self.update_step(grad, param, group["lr"], iterations + 1, state, group)
         self.state["iterations"] = iterations + 1
+        self._set_scheduled_lr(iterations + 1)  # the group's "lr" always shows what the next step will use
         return loss
+
+    def _set_scheduled_lr(self, iterations: int) -> None:
+        if self.learning_rate_schedule is not None:
+            for group in self.param_groups:
+                group["lr"] = float(self.learning_rate_schedule(iterations))
