@@ -142,12 +142,28 @@ class XLACPUAccelerator(XLAAccelerator):
     One device only (multi-device XLA on CPU deadlocks); Lightning then picks ``SingleDeviceXLAStrategy``.
     ``PJRT_DEVICE`` defaults to ``CPU`` here; a real TPU uses ``--trainer.accelerator tpu`` instead.
     Precision: ``bf16-true`` works on XLA, ``bf16-mixed`` does not.
+
+    While training, parameters move to the device by *swapping* their contents
+    (``torch.__future__.set_swap_module_params_on_conversion``): a CPU→XLA ``.to()`` otherwise creates new
+    Parameter objects, and an optimizer built before the move (as LightningCLI's ``--optimizer`` does)
+    would keep updating the stale CPU copies while the model never learns.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         os.environ.setdefault("PJRT_DEVICE", "CPU")
         skip_tpu_metadata_query()
         super().__init__(*args, **kwargs)
+        self._swapped_before: bool | None = None
+
+    def setup(self, trainer: Any) -> None:
+        self._swapped_before = torch.__future__.get_swap_module_params_on_conversion()
+        torch.__future__.set_swap_module_params_on_conversion(True)
+        super().setup(trainer)
+
+    def teardown(self) -> None:
+        if self._swapped_before is not None:
+            torch.__future__.set_swap_module_params_on_conversion(self._swapped_before)
+        super().teardown()
 
     @staticmethod
     def parse_devices(devices: int | str | list[int]) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ptref.cli import main
 
@@ -22,11 +23,22 @@ pytestmark = pytest.mark.xla
 REPO = Path(__file__).resolve().parents[1]
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
-# (experiment, extra flags): a few epochs of each workflow, mini-batched where it has batches.
+MNIST = str(REPO.parent / "shared" / "datasets" / "mnist-t10k")
+# A few steps with plain SGD: Adam's m/sqrt(v) turns an ulp of difference in a gradient that is ~0 (a
+# cancellation) into a step of ±lr, so Adam runs cannot be compared weight for weight; SGD keeps every
+# difference at round-off size and so checks each op (conv, pool, linear, cross-entropy, backward).
+FEW_BATCHES = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "3", "--trainer.limit_val_batches", "1",
+               "--trainer.log_every_n_steps", "1", "--data.data_dir", MNIST,
+               "--optimizer", "torch.optim.SGD", "--optimizer.lr", "0.1"]
+# (experiment, extra flags). The CNN preset without Dropout: XLA draws its own random masks, so a
+# Dropout network cannot match CPU step for step (Dropout itself runs on XLA).
 WORKFLOWS = {
     "house_price": ("house_price.yaml", ["--trainer.max_epochs", "20"]),
     "house_price_1d": ("house_price_1d.yaml", ["--trainer.max_epochs", "20"]),
     "house_price_minibatch": ("house_price.yaml", ["--trainer.max_epochs", "5", "--data.batch_size", "16"]),
+    "mnist_softmax": ("mnist_softmax_t10k.yaml", FEW_BATCHES),
+    "mnist_mlp": ("mnist_mlp_t10k.yaml", FEW_BATCHES),
+    "mnist_cnn": ("mnist_cnn_t10k.yaml", [*FEW_BATCHES, "--model.layers", "convnet"]),
 }
 
 
@@ -39,29 +51,33 @@ def xla_device_first():
     return torch_xla.device()
 
 
-def fit_metrics(out: Path, accelerator: str, config: str, flags: list[str]) -> dict[str, np.ndarray]:
+def fit(out: Path, accelerator: str, config: str, flags: list[str]) -> tuple[dict[str, np.ndarray], dict]:
+    """``ptref fit`` on ``accelerator``: every logged column of ``metrics.csv``, and the final weights."""
     main(["fit", "--config", str(REPO / "experiments" / config), "--trainer.default_root_dir", str(out),
           "--trainer.accelerator", accelerator, *QUIET, *flags])
     with (out / "version_0" / "metrics.csv").open() as handle:
-        rows = [row for row in csv.DictReader(handle) if row.get("train_loss")]
-    return {key: np.array([float(row[key]) for row in rows]) for key in rows[0] if key not in ("epoch", "step")}
+        rows = list(csv.DictReader(handle))
+    metrics = {key: np.array([float(row[key]) if row[key] else np.nan for row in rows]) for key in rows[0]}
+    checkpoint = max((out / "version_0" / "checkpoints").glob("*.ckpt"), key=lambda path: path.stat().st_mtime)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
+    return metrics, {name: value.numpy() for name, value in state.items() if value.is_floating_point()}
 
 
 @pytest.mark.parametrize("workflow", list(WORKFLOWS))
 def test_training_on_the_xla_device_matches_cpu(workflow, tmp_path):
     config, flags = WORKFLOWS[workflow]
-    on_xla = fit_metrics(tmp_path / "xla", "xla_cpu", config, flags)
-    on_cpu = fit_metrics(tmp_path / "cpu", "cpu", config, flags)
-    assert on_xla.keys() == on_cpu.keys() and len(on_xla["train_loss"]) == len(on_cpu["train_loss"])
-    # XLA compiles its own float32 kernels (other summation order, fused ops): values differ by a few ulp
-    # (measured here: <= 3.3e-7 relative over 20 epochs); 2e-6 is ~16 ulp. b stays at float32 round-off
-    # around 0 on centred data (measured <= 1e-9), so it is compared absolutely.
-    for key in on_cpu:
-        if key == "b":
-            np.testing.assert_allclose(on_xla[key], on_cpu[key], rtol=0, atol=1e-8, err_msg=key)
-        else:
-            np.testing.assert_allclose(on_xla[key], on_cpu[key], rtol=2e-6, err_msg=key)
-
+    xla_metrics, xla_weights = fit(tmp_path / "xla", "xla_cpu", config, flags)
+    cpu_metrics, cpu_weights = fit(tmp_path / "cpu", "cpu", config, flags)
+    assert xla_metrics.keys() == cpu_metrics.keys() and xla_weights.keys() == cpu_weights.keys()
+    # XLA compiles its own float32 kernels (other summation order, fused ops), so values differ by a few
+    # ulp: measured here <= 3.3e-7 relative on losses and weights of normal size; rtol 2e-6 is ~16 ulp.
+    # Values that are 0 in exact arithmetic (the house-price bias on centred data) sit at round-off,
+    # <= 1e-9: atol 1e-8. Weights that SGD drove close to 0 carry the round-off of their larger updates
+    # (measured <= 7.5e-9 absolute): atol 5e-8, ~10 ulp at the weights' initial size (~0.03).
+    for key in cpu_metrics:
+        np.testing.assert_allclose(xla_metrics[key], cpu_metrics[key], rtol=2e-6, atol=1e-8, err_msg=key)
+    for name in cpu_weights:
+        np.testing.assert_allclose(xla_weights[name], cpu_weights[name], rtol=2e-6, atol=5e-8, err_msg=name)
 
 def test_the_xla_run_really_used_the_xla_device(tmp_path):
     import lightning.pytorch as pl
