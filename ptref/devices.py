@@ -63,13 +63,18 @@ def torch_xla_installed() -> bool:
     return importlib.util.find_spec("torch_xla") is not None
 
 
+def tpu_chip_count() -> int:
+    """TPU chips on this host's PCI bus, as torch_xla counts them (no cloud metadata query)."""
+    from torch_xla._internal import tpu
+
+    return tpu.num_available_chips()
+
+
 def probe_tpu() -> Probe:
     if not torch_xla_installed():
         return Probe("tpu", False, "torch_xla is not installed (see docs/devices.md: XLA/TPU)")
     try:
-        from torch_xla._internal import tpu
-
-        chips = tpu.num_available_chips()  # reads the PCI bus only
+        chips = tpu_chip_count()
     except Exception as error:  # noqa: BLE001 - a torch_xla built for another torch fails at import
         return Probe("tpu", False, f"torch_xla is installed but does not load: {error}")
     pjrt = os.environ.get("PJRT_DEVICE", "unset")
