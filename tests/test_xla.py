@@ -98,3 +98,11 @@ def test_the_xla_run_really_used_the_xla_device(tmp_path):
     trainer.fit(LinearRegression(), HousePriceDataModule())
     assert type(trainer.strategy).__name__ == "SingleDeviceXLAStrategy"
     assert devices_seen == [("xla", "xla")] * 2
+
+
+def test_auto_leaves_the_cpu_pjrt_device_opt_in_and_says_how():
+    from ptref import devices
+
+    probe = devices.probe_tpu()  # the real probe, torch_xla installed, no TPU chip: must not hang
+    assert not probe.available and "--trainer.accelerator xla_cpu" in probe.reason
+    assert devices.choose_auto().name == "cpu"
