@@ -35,7 +35,8 @@ def _pyplot():
 def _save(figure: Any, trainer: pl.Trainer, name: str) -> Path:
     folder = Path(trainer.log_dir or trainer.default_root_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:  # torchmetrics' plots bring their own layout
+        figure.tight_layout()
     figure.savefig(folder / name, dpi=100)
     _pyplot().close(figure)
     rank_zero_info(f"figure: {folder / name}")

@@ -27,6 +27,8 @@ from torch.nn import functional as F
 from torchmetrics import Accuracy
 
 from ptref.callbacks.classifier import ClassifierFigures, PredictionPrinter
+from ptref.nn import keras_init_
+from ptref.optim import Adam
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -49,7 +51,8 @@ class ImageClassifier(pl.LightningModule):
         num_classes: outputs of the last layer.
         init: ``"torch"`` (PyTorch's default initializers) or ``"keras"`` (glorot_uniform kernels,
             zero biases, as Keras's Dense/Conv2D; :func:`ptref.nn.keras_init_`).
-        learning_rate: of the default optimizer, Adam (``--optimizer`` on the CLI replaces it).
+        learning_rate: of the default optimizer, Keras's Adam (:class:`ptref.optim.Adam`; ``--optimizer`` on
+            the CLI replaces it, e.g. ``--optimizer ptref.optim.SGD --optimizer.learning_rate 0.01``).
     """
 
     def __init__(self, num_classes: int = 10, init: Init = "torch", learning_rate: float = 1e-3) -> None:
@@ -59,8 +62,6 @@ class ImageClassifier(pl.LightningModule):
         self.save_hyperparameters()  # also records the subclass's own arguments
         self.net = self.build_network()
         if init == "keras":
-            from ptref.nn import keras_init_
-
             keras_init_(self.net)
         accuracy = Accuracy(task="multiclass", num_classes=num_classes)
         self.train_acc, self.val_acc, self.test_acc = accuracy.clone(), accuracy.clone(), accuracy.clone()
@@ -104,7 +105,8 @@ class ImageClassifier(pl.LightningModule):
         return {"label": label, "probability": probability, "probabilities": probabilities, "id": ids}
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)
+        # Keras's Adam (epsilon 1e-7 outside the bias correction), as the course's optimizer=Adam().
+        return Adam(self.parameters(), learning_rate=self.hparams.learning_rate)
 
     def configure_callbacks(self) -> list[pl.Callback]:
         return [ClassifierFigures(), PredictionPrinter()]
