@@ -52,13 +52,17 @@ def test_presets_have_the_keras_parameter_counts(model, expected):
     assert n_parameters(model()) == expected
 
 
-def test_cnn_spec_errors_name_the_bad_layer():
+def test_spec_errors_name_the_bad_layer_preset_or_activation():
     with pytest.raises(ValueError, match="bad CNN layer 'conv'"):
         CNN(layers=["conv"])
     with pytest.raises(ValueError, match="'pool' comes after a dense layer"):
         CNN(layers=["conv8", "dense16", "pool"])
     with pytest.raises(ValueError, match="unknown CNN preset 'lenet'.*course"):
         CNN(layers="lenet")
+    with pytest.raises(ValueError, match="unknown MLP preset 'wide'.*simplenet"):
+        MLP(hidden_sizes="wide")
+    with pytest.raises(ValueError, match="activation must be one of .*relu.*got 'swish'"):
+        MLP(activation="swish")
 
 
 def test_cnn_refuses_flat_batches_with_the_fix():

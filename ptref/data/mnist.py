@@ -195,7 +195,7 @@ class MNISTDataModule(pl.LightningDataModule):
     @property
     def train_labels(self) -> torch.Tensor:
         """Labels of the training set (after all splits), for the label-distribution chart."""
-        return torch.stack([self.train_set[i][1] for i in range(len(self.train_set))])
+        return self.train_set[list(range(len(self.train_set)))][1]  # one fancy-index, not 60,000 lookups
 
     def _loader(self, dataset: Dataset, shuffle: bool = False) -> DataLoader:
         return DataLoader(

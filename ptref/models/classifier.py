@@ -40,6 +40,22 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 Init = Literal["torch", "keras"]
 
 
+def activation_class(name: str) -> type[nn.Module]:
+    """The ``nn.Module`` of a Keras activation name (``"relu"`` → ``nn.ReLU``)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
+
+
+def resolve_preset(value: str | list, presets: dict[str, list], what: str) -> list:
+    """``value`` itself when it is a list, else the preset it names (an error lists the presets)."""
+    if not isinstance(value, str):
+        return value
+    if value not in presets:
+        raise ValueError(f"unknown {what} preset {value!r}; presets: {sorted(presets)}, or a list")
+    return presets[value]
+
+
 class ImageClassifier(pl.LightningModule):
     """Base of :class:`SoftmaxRegression`, :class:`MLP` and :class:`CNN`: a subclass only builds ``net``.
 
