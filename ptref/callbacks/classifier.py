@@ -108,7 +108,9 @@ class ClassifierFigures(pl.Callback):
         for axis, (image, true, predicted) in zip(axes.flat, self.misclassified):
             axis.imshow(image, cmap="gray")
             axis.set_title(f"true {classes[true]}\npred {classes[predicted]}", fontsize=8)
-        figure.suptitle(f"Misclassified test images (first {len(self.misclassified)})")
+        confusion = self.confusion.compute()
+        wrong = int(confusion.sum() - confusion.trace())
+        figure.suptitle(f"Misclassified test images: {len(self.misclassified)} of {wrong} shown")
         _save(figure, trainer, "misclassified.png")
 
 
