@@ -33,12 +33,12 @@ def newest_version(root: Path) -> Path:
 
 
 def measure(experiment: Path, root: Path, fit_args: list[str]) -> dict[str, float | str]:
-    config = yaml.safe_load(experiment.read_text())
     root = root / experiment.stem
     start = time.perf_counter()
     ptref("fit", "--config", str(experiment), "--trainer.default_root_dir", str(root), *fit_args)
     fit_seconds = time.perf_counter() - start
     run = newest_version(root)
+    config = yaml.safe_load((run / "config.yaml").read_text())  # as run, flags included
     ptref("test", "--config", str(run / "config.yaml"), "--ckpt_path", str(run / "checkpoints" / "last.ckpt"))
     rows = list(csv.DictReader((newest_version(root) / "metrics.csv").open()))
     test_acc = float(next(row["test_acc"] for row in rows if row.get("test_acc")))

@@ -81,7 +81,6 @@ class ImageClassifier(pl.LightningModule):
             keras_init_(self.net)
         accuracy = Accuracy(task="multiclass", num_classes=num_classes)
         self.train_acc, self.val_acc, self.test_acc = accuracy.clone(), accuracy.clone(), accuracy.clone()
-        self.example_input_array = torch.zeros(1, 1, 28, 28)  # lets the model summary show layer shapes
 
     def build_network(self) -> nn.Module:
         """The layers from input to logits, built from ``self.hparams``."""

@@ -68,6 +68,7 @@ class CNN(ImageClassifier):
         learning_rate: float = 1e-3,
     ) -> None:
         super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
+        self.example_input_array = torch.zeros(1, in_channels, image_size, image_size)  # summary shapes
 
     def build_network(self) -> nn.Module:
         spec = resolve_preset(self.hparams.layers, PRESETS, "CNN")

@@ -15,6 +15,7 @@ with the kernel stored transposed (``[in, out]`` vs ``[out, in]``); the paramete
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ptref.models.classifier import ImageClassifier, Init, activation_class, resolve_preset
@@ -50,6 +51,7 @@ class MLP(ImageClassifier):
         learning_rate: float = 1e-3,
     ) -> None:
         super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
+        self.example_input_array = torch.zeros(1, in_features)  # lets the model summary show layer shapes
 
     def build_network(self) -> nn.Module:
         sizes = resolve_preset(self.hparams.hidden_sizes, PRESETS, "MLP")
