@@ -153,7 +153,8 @@ class MNISTDataModule(pl.LightningDataModule):
         if not self.hparams.download:
             options.insert(0, f"--data.download true fetches them with torchvision into {self._folders[1]}/")
         listed = "; ".join(f"({i}) {option}" for i, option in enumerate(options, start=1))
-        return f"{name} '{file_set}' files not found: looked for {expected_names(file_set)} in {folders}.\nOptions: {listed}."
+        wanted = expected_names(file_set)
+        return f"{name} '{file_set}' files not found: looked for {wanted} in {folders}.\nOptions: {listed}."
 
     def _read(self, file_set: str) -> TensorDataset:
         paths = find_idx_pair(self._folders, file_set)
