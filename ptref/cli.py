@@ -25,6 +25,7 @@ from ptref.devices import resolve_accelerator
 # subcommand -> module with a ``main(argv) -> int | None``
 EXTRA_COMMANDS = {
     "env": "ptref.env",
+    "bench": "ptref.bench",
 }
 
 EPILOG = "ptref's own subcommands: " + ", ".join(
