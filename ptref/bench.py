@@ -76,11 +76,16 @@ class Timer(pl.Callback):
         self.loop_seconds = time.perf_counter() - self.loop_start
 
 
+def cli_objects(config: str, root: Path, *flags: str) -> PtrefCLI:
+    """Trainer, model and data exactly as ``ptref fit --config <config> <flags>`` builds them (seeded)."""
+    return PtrefCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
+                    run=False, args=["--config", str(EXPERIMENTS / config), "--trainer.default_root_dir", str(root),
+                                     *flags])
+
+
 def cli_fit(config: str, root: Path, *flags: str) -> tuple[Timer, pl.Trainer]:
-    """Build trainer, model and data exactly as ``ptref fit --config <config> <flags>`` does, fit, time it."""
-    cli = PtrefCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
-                   run=False, args=["--config", str(EXPERIMENTS / config), "--trainer.default_root_dir", str(root),
-                                    *flags])
+    """``ptref fit --config <config> <flags>``, timed."""
+    cli = cli_objects(config, root, *flags)
     timer = Timer()
     cli.trainer.callbacks.append(timer)
     with contextlib.redirect_stdout(io.StringIO()):  # the progress bar and the final report
@@ -130,19 +135,31 @@ def mnist_throughput(args: argparse.Namespace, root: Path) -> list[dict]:
         common = ["--data.data_dir", args.mnist, "--data.subset", str(args.n), "--data.batch_size",
                   str(args.batch_size), "--trainer.max_epochs", str(args.epochs), "--trainer.limit_val_batches", "0",
                   "--trainer.num_sanity_val_steps", "0", "--seed_everything", "0", *QUIET, *model_flags]
-        timer, trainer = cli_fit(config, root / workflow, *common)
-        row = {"workflow": workflow, "samples": args.n, "lightning": timer.epochs}
-        pl.seed_everything(0, verbose=False)
-        hparams = {key: value for key, value in trainer.lightning_module.hparams.items() if not key.startswith("_")}
-        model = type(trainer.lightning_module)(**hparams)
-        layout = trainer.datamodule.hparams.layout
-        row["plain"] = plain_epochs(model, images, labels, layout, args.batch_size, args.epochs)
-        if not args.no_keras:
-            row["keras"] = keras_run(workflow, args.mnist, args.n, args.epochs, args.batch_size)["epoch_seconds"]
+
+        def lightning() -> list[float]:
+            return cli_fit(config, root / workflow, *common)[0].epochs
+
+        def plain() -> list[float]:
+            cli = cli_objects(config, root / workflow, *common)  # the same seeded model, not trained
+            return plain_epochs(cli.model, images, labels, cli.datamodule.hparams.layout, args.batch_size, args.epochs)
+
+        def keras() -> list[float]:
+            return keras_run(workflow, args.mnist, args.n, args.epochs, args.batch_size)["epoch_seconds"]
+
+        runners = {"lightning": lightning, "plain": plain, **({} if args.no_keras else {"keras": keras})}
+        runs: dict[str, list[list[float]]] = {name: [] for name in runners}
+        order = list(runners)
+        for _ in range(args.repeats):  # rotate the order: the load changes on a shared machine
+            for name in order:
+                runs[name].append(runners[name]())
+            order = order[1:] + order[:1]
+        # Best of the repeats: on a shared machine the slower ones measured other people's load.
+        row = {"workflow": workflow, "samples": args.n, "all_runs": {name: runs[name] for name in runners}}
+        for name in runners:
+            row[name] = min(runs[name], key=lambda epochs: statistics.median(epochs[args.warmup:]))
         rows.append(row)
         print(f"  {workflow}: " + ", ".join(
-            f"{runner} {args.n / statistics.median(row[runner][args.warmup:]):,.0f}/s"
-            for runner in ("lightning", "plain", "keras") if runner in row), flush=True)
+            f"{runner} {args.n / statistics.median(row[runner][args.warmup:]):,.0f}/s" for runner in runners), flush=True)
     return rows
 
 
@@ -207,6 +224,8 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=4, help="epochs per run, warm-up included")
     parser.add_argument("--warmup", type=int, default=1, help="first epochs left out of the median")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run each runner this often (order rotated) and keep its best run")
     parser.add_argument("--channels-last", action="store_true", help="the CNN with --model.channels_last true")
     parser.add_argument("--compile", action="store_true", help="every MNIST model with --model.compile true")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads for the PyTorch runs")
@@ -225,6 +244,7 @@ def main(argv: Sequence[str] = ()) -> int:
     sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
     report = {"machine": {"cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                           "loadavg_start": os.getloadavg(), "python": platform.python_version(),
+                          "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "unset"),
                           "torch": torch.__version__, "lightning": pl.__version__},
               "settings": {key: value for key, value in vars(args).items() if key not in ("out", "skip")}}
     with tempfile.TemporaryDirectory() as scratch:
