@@ -20,21 +20,28 @@ from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from ptref.callbacks.divergence import DivergenceGuard, TrainingDiverged
+from ptref.callbacks.rng_state import RNGStateCheckpoint
+
 # subcommand -> module with a ``main(argv) -> int | None``
 EXTRA_COMMANDS = {
     "env": "ptref.env",
 }
 
-EPILOG = "ptref's own subcommands: " + ", ".join(
-    f"'ptref {name} --help'" for name in EXTRA_COMMANDS
-)
+EPILOG = "ptref's own subcommands: " + ", ".join(f"'ptref {name} --help'" for name in EXTRA_COMMANDS)
 
 
 class PtrefCLI(LightningCLI):
     """LightningCLI whose ``--model``/``--data`` accept any LightningModule/DataModule (short names for ptref's).
 
-    Unless ``--trainer.logger`` is given, a run logs to TensorBoard *and* CSV in one folder,
-    ``<default_root_dir>/version_N/``, next to its checkpoints, config and figures.
+    What it adds to Lightning's defaults, all overridable:
+
+    - one output folder per run: unless ``--trainer.logger`` is given, a run logs to TensorBoard *and* CSV in
+      ``<default_root_dir>/version_N/``, next to its checkpoints, config and figures;
+    - checkpoints are loaded with ``weights_only=True`` (no code runs from a checkpoint file);
+    - ``fit --ckpt_path last`` resumes from the newest ``last.ckpt`` of any earlier run under
+      ``default_root_dir`` (the resumed run logs into a new ``version_N``: nothing is overwritten);
+    - every run carries :class:`RNGStateCheckpoint` (exact resume) and :class:`DivergenceGuard` (NaN stop).
     """
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
@@ -49,11 +56,33 @@ class PtrefCLI(LightningCLI):
             ]
         return super().instantiate_trainer(**kwargs)
 
+    def _safe_loading(self) -> None:
+        config = self.config_init[self.subcommand]
+        if config.get("weights_only") is None:
+            config["weights_only"] = True
+
+    def before_fit(self) -> None:
+        self._safe_loading()
+        if self.config_init["fit"].get("ckpt_path") == "last":
+            self.config_init["fit"]["ckpt_path"] = last_checkpoint(Path(self.trainer.default_root_dir))
+
+    before_validate = before_test = before_predict = _safe_loading
+
 
 def next_version(root: Path) -> int:
     """The first unused ``version_N`` number under ``root`` (shared by all loggers of one run)."""
     taken = [int(p.name.split("_", 1)[1]) for p in root.glob("version_*") if p.name.split("_", 1)[1].isdigit()]
     return max(taken, default=-1) + 1
+
+
+def last_checkpoint(root: Path) -> str | None:
+    """The most recently written ``version_*/checkpoints/last*.ckpt`` under ``root``, if any."""
+    candidates = sorted(root.glob("version_*/checkpoints/last*.ckpt"), key=lambda path: path.stat().st_mtime)
+    if not candidates:
+        print(f"ptref: --ckpt_path last: no last.ckpt under {root}/version_*/checkpoints, starting from scratch")
+        return None
+    print(f"ptref: resuming from {candidates[-1]}")
+    return str(candidates[-1])
 
 
 def main(args: Sequence[str] | None = None) -> int | None:
@@ -65,13 +94,18 @@ def main(args: Sequence[str] | None = None) -> int | None:
     # Importing the packages registers their classes, so `--model LinearRegression` works by short name.
     importlib.import_module("ptref.data")
     importlib.import_module("ptref.models")
-    PtrefCLI(
-        LightningModule,
-        LightningDataModule,
-        subclass_mode_model=True,
-        subclass_mode_data=True,
-        args=None if args is None else argv,  # None: LightningCLI reads sys.argv itself
-        parser_kwargs={"epilog": EPILOG},
-        save_config_kwargs={"overwrite": True},
-    )
+    try:
+        PtrefCLI(
+            LightningModule,
+            LightningDataModule,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            args=None if args is None else argv,  # None: LightningCLI reads sys.argv itself
+            parser_kwargs={"epilog": EPILOG},
+            save_config_kwargs={"overwrite": True},
+            trainer_defaults={"callbacks": [RNGStateCheckpoint(), DivergenceGuard()]},
+        )
+    except TrainingDiverged as error:
+        print(f"ptref: training diverged: {error}", file=sys.stderr)
+        return 1
     return None
