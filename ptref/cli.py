@@ -11,11 +11,13 @@ when asked for, so ``ptref fit`` never pays for them (and never imports TensorFl
 from __future__ import annotations
 
 import importlib
+import pickle
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
@@ -56,6 +58,15 @@ class PtrefCLI(LightningCLI):
             ]
         return super().instantiate_trainer(**kwargs)
 
+    def _parse_ckpt_path(self) -> None:
+        # LightningCLI reads the checkpoint's hyperparameters here, before any hook: check the file first.
+        subcommand = self.config.get("subcommand")
+        config = self.config.get(subcommand) or {} if subcommand else {}
+        path = config.get("ckpt_path")
+        if path not in (None, "last", "best", "hpc") and config.get("weights_only") is not False:
+            check_checkpoint(Path(path))
+        super()._parse_ckpt_path()
+
     def _safe_loading(self) -> None:
         config = self.config_init[self.subcommand]
         if config.get("weights_only") is None:
@@ -85,6 +96,28 @@ def last_checkpoint(root: Path) -> str | None:
     return str(candidates[-1])
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be loaded safely."""
+
+
+def check_checkpoint(path: Path) -> None:
+    """Open ``path`` the safe way (tensors and plain data only) and explain what is wrong if that fails."""
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"{path}: refused: it holds Python objects other than tensors and plain data, which could run code "
+            f"when loaded ({str(error).splitlines()[0]}). Only if you trust its source, pass --weights_only false."
+        ) from None
+    except Exception as error:  # torch.load fails in many ways on damaged files (RuntimeError, EOFError, ...)
+        raise CheckpointError(
+            f"{path}: not a readable PyTorch checkpoint (truncated or corrupted?): {str(error).splitlines()[0]}. "
+            "Use another checkpoint of the run (e.g. last.ckpt or an earlier epoch)."
+        ) from None
+
+
 def main(args: Sequence[str] | None = None) -> int | None:
     """Entry point of ``ptref`` and ``python -m ptref``."""
     argv = list(sys.argv[1:] if args is None else args)
@@ -107,5 +140,8 @@ def main(args: Sequence[str] | None = None) -> int | None:
         )
     except TrainingDiverged as error:
         print(f"ptref: training diverged: {error}", file=sys.stderr)
+        return 1
+    except CheckpointError as error:
+        print(f"ptref: {error}", file=sys.stderr)
         return 1
     return None

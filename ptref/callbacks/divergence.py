@@ -19,6 +19,12 @@ class DivergenceGuard(pl.Callback):
     checkpoint, which would overwrite the last good ``last.ckpt`` with NaN weights.
     """
 
+    def __init__(self) -> None:
+        self.step = 0
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int):
+        self.step = trainer.global_step  # the 0-based step this batch's loss belongs to
+
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
@@ -26,7 +32,7 @@ class DivergenceGuard(pl.Callback):
         if isinstance(loss, torch.Tensor) and not torch.isfinite(loss).all():
             lr = ", ".join(str(group.get("lr", "?")) for opt in trainer.optimizers for group in opt.param_groups)
             raise TrainingDiverged(
-                f"the training loss became {loss.item()} at step {trainer.global_step} "
+                f"the training loss became {loss.item()} at step {self.step} "
                 f"(epoch {trainer.current_epoch}, batch {batch_idx}) with learning rate {lr}. "
                 "Lower the learning rate (e.g. --model.learning_rate or --optimizer.lr) or clip gradients "
                 "(--trainer.gradient_clip_val 1.0). The checkpoints written before this step are untouched."
