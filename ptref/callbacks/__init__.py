@@ -1,0 +1,1 @@
+"""Lightning callbacks that print and draw what the course shows after training."""

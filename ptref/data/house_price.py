@@ -1,0 +1,185 @@
+"""The course's house-price data (chapter 房价预测模型) as a LightningDataModule.
+
+TensorFlow course original (TF1)::
+
+    df = pd.read_csv("data1.csv", names=["square", "bedrooms", "price"])
+    df = df.apply(lambda column: (column - column.mean()) / column.std())   # pandas std: ddof=1
+    X = np.concatenate((np.ones((len(df), 1)), df[["square", "bedrooms"]]), axis=1)
+    sess.run(train_op, feed_dict={X_placeholder: X, y_placeholder: y})      # the whole set each step
+
+Here the same: every column is z-scored with the *sample* standard deviation, the statistics are kept
+(``stats``) so a model can turn predictions back into dollars, and one batch is the whole set by default.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+COLUMN_NAMES = {2: ("area", "price"), 3: ("area", "bedrooms", "price")}
+
+# The offline default: 100 houses drawn from price = 140·area + 5000·bedrooms + 50000 + N(0, 20000²) $,
+# area ~ U(800, 4500) sq ft, bedrooms ~ {1..5}. Close to the course's Portland data, with known truth.
+SYNTHETIC_COEFFICIENTS = {"area": 140.0, "bedrooms": 5000.0, "intercept": 50_000.0, "noise_std": 20_000.0}
+
+
+@dataclass
+class ColumnStats:
+    """Mean and sample standard deviation (ddof=1) of every column: features first, price last."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+
+def read_house_csv(path: str | Path) -> torch.Tensor:
+    """Read a headerless course CSV (``area[, bedrooms], price``) into a float64 ``[rows, columns]`` tensor.
+
+    Raises ``ValueError`` naming the file and line for: an empty file, a non-numeric cell (a header line
+    included), a row whose column count differs from the first row's, or an unsupported column count.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such CSV file (expected columns area[, bedrooms], price; no header)")
+    rows: list[list[float]] = []
+    with path.open(newline="") as handle:
+        for line_number, cells in enumerate(csv.reader(handle), start=1):
+            if not cells or all(not cell.strip() for cell in cells):
+                continue
+            if rows and len(cells) != len(rows[0]):
+                raise ValueError(
+                    f"{path}, line {line_number}: {len(cells)} columns, but the rows before have {len(rows[0])}"
+                )
+            rows.append([_number(cell, path, line_number, column) for column, cell in enumerate(cells, start=1)])
+    if not rows:
+        raise ValueError(f"{path}: the file has no data rows (expected columns area[, bedrooms], price)")
+    if len(rows[0]) not in COLUMN_NAMES:
+        raise ValueError(
+            f"{path}, line 1: {len(rows[0])} columns; the course format has 2 (area, price) "
+            "or 3 (area, bedrooms, price)"
+        )
+    if len(rows) < 2:
+        raise ValueError(f"{path}: only one data row; a standard deviation needs at least two")
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def _number(cell: str, path: Path, line_number: int, column: int) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        hint = " (the course CSVs have no header line: remove it)" if line_number == 1 else ""
+        raise ValueError(f"{path}, line {line_number}, column {column}: {cell!r} is not a number{hint}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{path}, line {line_number}, column {column}: {cell!r} is not a finite number")
+    return value
+
+
+def synthetic_houses(n: int = 100, seed: int = 0, features: int = 2) -> torch.Tensor:
+    """A house-price table like the course's, from :data:`SYNTHETIC_COEFFICIENTS` (``features`` 1 or 2)."""
+    generator = torch.Generator().manual_seed(seed)
+    area = torch.empty(n, dtype=torch.float64).uniform_(800, 4500, generator=generator).round()
+    bedrooms = torch.randint(1, 6, (n,), generator=generator).double()
+    noise = torch.randn(n, dtype=torch.float64, generator=generator) * SYNTHETIC_COEFFICIENTS["noise_std"]
+    price = (
+        SYNTHETIC_COEFFICIENTS["area"] * area
+        + SYNTHETIC_COEFFICIENTS["bedrooms"] * bedrooms
+        + SYNTHETIC_COEFFICIENTS["intercept"]
+        + noise
+    ).round()
+    columns = [area, bedrooms, price] if features == 2 else [area, price]
+    return torch.stack(columns, dim=1)
+
+
+def standardize(table: torch.Tensor, names: tuple[str, ...], source: str) -> tuple[torch.Tensor, ColumnStats]:
+    """Z-score every column with the sample std (ddof=1, as pandas); refuse constant columns."""
+    mean = table.mean(dim=0)
+    std = table.std(dim=0, correction=1)
+    for name, value in zip(names, std.tolist()):
+        if value == 0.0:
+            raise ValueError(f"{source}: column '{name}' is constant; it cannot be standardized (std = 0)")
+    return (table - mean) / std, ColumnStats(mean=mean, std=std)
+
+
+class HousePriceDataModule(pl.LightningDataModule):
+    """House prices from the course CSV (or synthetic, offline), z-scored, full batch by default.
+
+    Args:
+        csv_path: headerless CSV ``area[, bedrooms], price``. ``None`` uses :func:`synthetic_houses`.
+        features: with no ``csv_path``, how many features the synthetic set has (1: area, 2: + bedrooms).
+        batch_size: ``None`` = the whole training set per step (the course's full-batch gradient descent);
+            ``1`` = single-sample SGD; anything else = mini-batch.
+        val_fraction: share of rows held out for validation (taken at random with ``split_seed``).
+        shuffle: shuffle training rows every epoch (irrelevant for full batch).
+        split_seed: seed of the train/val split and of the synthetic data.
+        predict_inputs: raw feature rows (e.g. ``[[2104, 3]]``: area, bedrooms) for ``ptref predict``.
+    """
+
+    def __init__(
+        self,
+        csv_path: str | None = None,
+        features: int = 2,
+        batch_size: int | None = None,
+        val_fraction: float = 0.0,
+        shuffle: bool = False,
+        split_seed: int = 0,
+        predict_inputs: list[list[float]] | None = None,
+    ) -> None:
+        super().__init__()
+        if features not in (1, 2):
+            raise ValueError(f"features must be 1 (area) or 2 (area, bedrooms), got {features}")
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer or null (full batch), got {batch_size}")
+        if not 0.0 <= val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        self.save_hyperparameters()
+        self.source = csv_path or f"synthetic house prices ({features} feature(s))"
+        table = read_house_csv(csv_path) if csv_path else synthetic_houses(seed=split_seed, features=features)
+        self.column_names = COLUMN_NAMES[table.shape[1]]
+        normalized, self.stats = standardize(table, self.column_names, self.source)
+        # float32 from here on, as the course's tf.float32 placeholders (and MPS/XLA-friendly).
+        self.features = normalized[:, :-1].float()
+        self.targets = normalized[:, -1:].float()
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features (1 or 2)."""
+        return self.features.shape[1]
+
+    def setup(self, stage: str) -> None:
+        n = len(self.features)
+        n_val = round(n * self.hparams.val_fraction)
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(self.hparams.split_seed))
+        train_rows = order[n_val:].sort().values if n_val else torch.arange(n)
+        val_rows = order[:n_val].sort().values
+        self.train_set = TensorDataset(self.features[train_rows], self.targets[train_rows])
+        self.val_set = TensorDataset(self.features[val_rows], self.targets[val_rows])
+
+    def _loader(self, dataset: TensorDataset, shuffle: bool) -> DataLoader:
+        batch_size = self.hparams.batch_size or max(len(dataset), 1)
+        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=self.hparams.shuffle)
+
+    def val_dataloader(self) -> DataLoader | list:
+        return self._loader(self.val_set, shuffle=False) if len(self.val_set) else []
+
+    def test_dataloader(self) -> DataLoader:
+        return self.val_dataloader() if len(self.val_set) else self._loader(self.train_set, shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        """Raw (un-normalized) feature rows; the model converts units itself."""
+        if not self.hparams.predict_inputs:
+            raise ValueError("nothing to predict: pass raw features, e.g. --data.predict_inputs '[[2104, 3]]'")
+        raw = torch.tensor(self.hparams.predict_inputs, dtype=torch.float32)
+        if raw.ndim != 2 or raw.shape[1] != self.n_features:
+            raise ValueError(
+                f"predict_inputs must be rows of {self.n_features} value(s) "
+                f"({', '.join(self.column_names[:-1])}), got shape {tuple(raw.shape)}"
+            )
+        return DataLoader(TensorDataset(raw), batch_size=len(raw))

@@ -1,0 +1,174 @@
+"""The course's house-price model: linear regression trained by plain gradient descent.
+
+TensorFlow course original (TF1 graph, run in a Session)::
+
+    X = tf.placeholder(tf.float32, [None, 3])          # x0 = 1, area, bedrooms (z-scored)
+    y = tf.placeholder(tf.float32, [None, 1])
+    W = tf.get_variable("weights", (3, 1), initializer=tf.constant_initializer())   # zeros
+    y_pred = tf.matmul(X, W)
+    loss_op = 1 / (2 * len(data)) * tf.matmul(y_pred - y, y_pred - y, transpose_a=True)
+    train_op = tf.train.GradientDescentOptimizer(learning_rate=0.01).minimize(loss_op)
+
+PyTorch twin: ``y = X·W`` with the ones column (``bias_column=True``, the course's form) or
+``nn.Linear(n, 1, bias=True)`` (``bias_column=False``); both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ptref.callbacks.house_price import HousePriceReport
+
+LOSSES = ("half_mse", "mse")
+INITS = ("zeros", "keras")
+
+
+class LinearRegression(pl.LightningModule):
+    """``price = w1·area [+ w2·bedrooms] + b`` on z-scored data; predictions come back in dollars.
+
+    Args:
+        n_features: 1 or 2; ``None`` takes it from the data module when training starts.
+        bias_column: ``True``: the course's ``y = X·W`` with an explicit ``x0 = 1`` column;
+            ``False``: ``nn.Linear(n_features, 1, bias=True)``.
+        init: ``"zeros"`` (the course) or ``"keras"`` (Keras Dense: glorot_uniform kernel, zero bias).
+        loss: ``"half_mse"`` = 1/(2m)·‖XW − y‖² (the course) or ``"mse"`` = 1/m·‖XW − y‖².
+        learning_rate: step size of plain gradient descent (the course: 0.01). ``--optimizer`` on the
+            CLI replaces the optimizer altogether.
+    """
+
+    def __init__(
+        self,
+        n_features: int | None = None,
+        bias_column: bool = True,
+        init: str = "zeros",
+        loss: str = "half_mse",
+        learning_rate: float = 0.01,
+    ) -> None:
+        super().__init__()
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        self.save_hyperparameters()
+        self.linear: nn.Module | None = None
+        if n_features is not None:
+            self._build(n_features)
+
+    def _build(self, n_features: int) -> None:
+        if n_features not in (1, 2):
+            raise ValueError(f"n_features must be 1 or 2, got {n_features}")
+        self.hparams.n_features = n_features  # saved in checkpoints, so load_from_checkpoint rebuilds it
+        if self.hparams.bias_column:
+            self.W = nn.Parameter(torch.zeros(n_features + 1, 1))  # row 0 multiplies x0 = 1
+        else:
+            self.linear = nn.Linear(n_features, 1, bias=True)
+            nn.init.zeros_(self.linear.weight)
+            nn.init.zeros_(self.linear.bias)
+        if self.hparams.init == "keras":
+            kernel = torch.empty(1, n_features)
+            nn.init.xavier_uniform_(kernel)  # Keras glorot_uniform: limit sqrt(6 / (fan_in + fan_out))
+            with torch.no_grad():
+                self._kernel_and_bias()[0].copy_(kernel.view(-1))
+        # Column statistics (features, then price) so that predictions come back in dollars.
+        self.register_buffer("x_mean", torch.zeros(n_features))
+        self.register_buffer("x_std", torch.ones(n_features))
+        self.register_buffer("y_mean", torch.zeros(1))
+        self.register_buffer("y_std", torch.ones(1))
+        self.register_buffer("trained", torch.tensor(False))
+
+    def configure_model(self) -> None:
+        """Build the parameters from the data module when ``n_features`` was not given."""
+        if not hasattr(self, "x_mean"):
+            self._build(self.trainer.datamodule.n_features)
+
+    def on_fit_start(self) -> None:
+        """Check the data matches the model and keep its column statistics (saved with the weights)."""
+        datamodule = self.trainer.datamodule
+        if datamodule.n_features != self.hparams.n_features:
+            raise ValueError(
+                f"the model has {self.hparams.n_features} feature(s) but {datamodule.source} has "
+                f"{datamodule.n_features}; set model n_features to null to take it from the data"
+            )
+        stats = datamodule.stats
+        self.x_mean.copy_(stats.mean[:-1])
+        self.x_std.copy_(stats.std[:-1])
+        self.y_mean.copy_(stats.mean[-1:])
+        self.y_std.copy_(stats.std[-1:])
+        self.trained.fill_(True)
+
+    def _kernel_and_bias(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Views of the weights as ``(w [n_features], b [1])`` whichever form the model has."""
+        if self.linear is not None:
+            return self.linear.weight.view(-1), self.linear.bias.view(-1)
+        return self.W[1:].view(-1), self.W[:1].view(-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalized features ``[m, n]`` → normalized price ``[m, 1]``."""
+        if self.linear is not None:
+            return self.linear(x)
+        ones = torch.ones(len(x), 1, dtype=x.dtype, device=x.device)
+        return torch.cat([ones, x], dim=1) @ self.W
+
+    def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """``half_mse``: 1/(2m)·Σ(ŷ − y)²; ``mse``: 1/m·Σ(ŷ − y)²."""
+        mse = F.mse_loss(prediction, target)
+        return 0.5 * mse if self.hparams.loss == "half_mse" else mse
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = self.loss(self(x), y)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(x))
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        """Log the weights after the epoch's updates, so a learner can watch them converge."""
+        self.log_dict(self.coefficients())
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        x, y = batch
+        self.log("val_loss", self.loss(self(x), y), prog_bar=True, batch_size=len(x))
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        x, y = batch
+        self.log("test_loss", self.loss(self(x), y), batch_size=len(x))
+
+    def predict_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        """Raw features (area[, bedrooms]) → price in dollars ``[m, 1]``."""
+        (raw,) = batch
+        if not self.trained:
+            raise RuntimeError(
+                "this model was never trained, its prediction would be meaningless: pass a checkpoint, "
+                "e.g. --ckpt_path runs/house_price/version_0/checkpoints/<name>.ckpt"
+            )
+        return self(((raw - self.x_mean) / self.x_std).float()) * self.y_std + self.y_mean
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        # Plain gradient descent, tf.train.GradientDescentOptimizer: W ← W − lr·∂L/∂W.
+        return torch.optim.SGD(self.parameters(), lr=self.hparams.learning_rate)
+
+    def configure_callbacks(self) -> list[pl.Callback]:
+        return [HousePriceReport()]
+
+    def coefficients(self) -> dict[str, float]:
+        """The learned ``w1[, w2], b`` in normalized units (the course prints these)."""
+        kernel, bias = self._kernel_and_bias()
+        names = {f"w{i + 1}": value for i, value in enumerate(kernel.tolist())}
+        return {**names, "b": bias.item()}
+
+    def dollar_coefficients(self) -> dict[str, float]:
+        """The same line in raw units: ``price = a1·area [+ a2·bedrooms] + c`` dollars."""
+        kernel, bias = self._kernel_and_bias()
+        scale = self.y_std / self.x_std
+        raw = (kernel * scale).tolist()
+        intercept = (self.y_mean + self.y_std * bias - (kernel * scale * self.x_mean).sum()).item()
+        return {**{f"a{i + 1}": value for i, value in enumerate(raw)}, "c": intercept}
+
+    def equation(self) -> str:
+        """``y = 0.8304·x1 + 0.0008·x2 + 0.0000`` in the course's form (normalized units)."""
+        coefficients = self.coefficients()
+        terms = [f"{value:.4f}·x{name[1:]}" for name, value in coefficients.items() if name != "b"]
+        bias = coefficients["b"]
+        return "y = " + " + ".join(terms) + (" - " if bias < 0 else " + ") + f"{abs(bias):.4f}"
