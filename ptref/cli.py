@@ -20,6 +20,7 @@ from lightning.pytorch.cli import LightningCLI
 # subcommand -> module with a ``main(argv) -> int | None``
 EXTRA_COMMANDS = {
     "env": "ptref.env",
+    "lesson": "ptref.concepts.lesson",
 }
 
 EPILOG = "ptref's own subcommands: " + ", ".join(
