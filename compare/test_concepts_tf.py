@@ -194,6 +194,9 @@ def test_exploding_and_clipped_chains_agree(step: str) -> None:
     tf_values, torch_values = ran("gradients")[step]
     assert tf_values.keys() == torch_values.keys()
     for key, value in torch_values.items():
+        if value is None:  # the unclipped chain never gets below 0.01
+            assert tf_values[key] is None, key
+            continue
         # torch's clip_grad_norm_ adds 1e-6 to a norm of 3.3e6: 3e-13 relative, far inside RTOL; inf/nan match
         np.testing.assert_allclose(tf_values[key], value, rtol=RTOL, err_msg=key)
 

@@ -44,7 +44,7 @@ def scalar_chain(depth: int = 10) -> tf.keras.Model:
 
 def train_chain(
     clip: Callable[[list[tf.Tensor]], list[tf.Tensor]] | None, steps: int = 80
-) -> tuple[list[float], list[float]]:
+) -> dict[str, object]:
     model = scalar_chain()
     optimizer = tf.keras.optimizers.SGD(learning_rate=0.01)
     x = y = tf.ones([1, 1])
@@ -59,7 +59,11 @@ def train_chain(
             first_gradients = [float(g[0, 0]) for g in gradients]
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         losses.append(float(loss))
-    return first_gradients, losses
+    return {
+        "gradient per layer, step 1": first_gradients,
+        "loss, steps 1-4": losses[:4],
+        "first step with loss < 0.01": next((i for i, v in enumerate(losses, 1) if v < 0.01), None),
+    }
 
 
 def sigmoid_gradients_vanish() -> dict[str, object]:
@@ -75,25 +79,14 @@ def relu_he_gradients_flow() -> dict[str, object]:
 
 
 def exploding_gradients() -> dict[str, object]:
-    gradients, losses = train_chain(clip=None)
-    return {
-        "gradient per layer, step 1": gradients,
-        "loss, steps 1-4": losses[:4],
-        "loss after 80 steps": losses[-1],
-    }
+    return train_chain(clip=None)
 
 
 def clip_by_value() -> dict[str, object]:
     def clip(gradients: list[tf.Tensor]) -> list[tf.Tensor]:
         return [tf.clip_by_value(g, -5.0, 5.0) for g in gradients]
 
-    gradients, losses = train_chain(clip)
-    first_good = next(step for step, loss in enumerate(losses, 1) if loss < 0.01)
-    return {
-        "gradient per layer, step 1": gradients,
-        "loss, steps 1-4": losses[:4],
-        "first step with loss < 0.01": first_good,
-    }
+    return train_chain(clip)
 
 
 def clip_by_norm() -> dict[str, object]:
@@ -101,10 +94,4 @@ def clip_by_norm() -> dict[str, object]:
         clipped, _norm = tf.clip_by_global_norm(gradients, 5.0)
         return clipped
 
-    gradients, losses = train_chain(clip)
-    first_good = next(step for step, loss in enumerate(losses, 1) if loss < 0.01)
-    return {
-        "gradient per layer, step 1": gradients,
-        "loss, steps 1-4": losses[:4],
-        "first step with loss < 0.01": first_good,
-    }
+    return train_chain(clip)

@@ -66,10 +66,11 @@ def scalar_chain(depth: int = 10) -> nn.Sequential:
 
 def train_chain(
     clip: Callable[[Iterable[nn.Parameter]], object] | None, steps: int = 80
-) -> tuple[list[float], list[float]]:
+) -> dict[str, object]:
     """SGD (lr 0.01) teaching ``scalar_chain()`` to map 1 → 1, ``clip`` run between backward and step.
 
-    Returns the per-layer gradients of step 1 (after clipping) and the loss of every step.
+    Returns the per-layer gradients of step 1 (after clipping), the first losses, and the first step whose
+    loss is below 0.01 (``None``: never).
     """
     model = scalar_chain()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -85,7 +86,11 @@ def train_chain(
             first_gradients = [layer.weight.grad.item() for layer in model]
         optimizer.step()
         losses.append(loss.item())
-    return first_gradients, losses
+    return {
+        "gradient per layer, step 1": first_gradients,
+        "loss, steps 1-4": losses[:4],
+        "first step with loss < 0.01": next((i for i, v in enumerate(losses, 1) if v < 0.01), None),
+    }
 
 
 def sigmoid_gradients_vanish() -> dict[str, object]:
@@ -104,12 +109,7 @@ def relu_he_gradients_flow() -> dict[str, object]:
 
 def exploding_gradients() -> dict[str, object]:
     """Each layer's gradient is 2·(1024 − 1)·2⁹ = 1,047,552: one SGD step overshoots, the loss overflows to inf."""
-    gradients, losses = train_chain(clip=None)
-    return {
-        "gradient per layer, step 1": gradients,
-        "loss, steps 1-4": losses[:4],
-        "loss after 80 steps": losses[-1],
-    }
+    return train_chain(clip=None)
 
 
 def clip_by_value() -> dict[str, object]:
@@ -118,16 +118,11 @@ def clip_by_value() -> dict[str, object]:
     TF: ``tf.clip_by_value(g, -5, 5)`` (Keras ``SGD(clipvalue=5)``); PyTorch: ``clip_grad_value_(params, 5)``
     between ``backward()`` and ``step()``.
     """
+
     def clip(parameters: Iterable[nn.Parameter]) -> None:
         nn.utils.clip_grad_value_(parameters, clip_value=5.0)
 
-    gradients, losses = train_chain(clip)
-    first_good = next(step for step, loss in enumerate(losses, 1) if loss < 0.01)
-    return {
-        "gradient per layer, step 1": gradients,
-        "loss, steps 1-4": losses[:4],
-        "first step with loss < 0.01": first_good,
-    }
+    return train_chain(clip)
 
 
 def clip_by_norm() -> dict[str, object]:
@@ -136,16 +131,11 @@ def clip_by_norm() -> dict[str, object]:
     TF: ``tf.clip_by_global_norm(grads, 5)`` (Keras ``SGD(global_clipnorm=5)``; Keras' ``clipnorm=`` clips each
     tensor on its own); PyTorch: ``clip_grad_norm_(params, 5)``, which adds 1e-6 to the norm.
     """
+
     def clip(parameters: Iterable[nn.Parameter]) -> None:
         nn.utils.clip_grad_norm_(parameters, max_norm=5.0)
 
-    gradients, losses = train_chain(clip)
-    first_good = next(step for step, loss in enumerate(losses, 1) if loss < 0.01)
-    return {
-        "gradient per layer, step 1": gradients,
-        "loss, steps 1-4": losses[:4],
-        "first step with loss < 0.01": first_good,
-    }
+    return train_chain(clip)
 
 
 def plots(results: Mapping[str, Mapping], directory: Path) -> list[Path]:
