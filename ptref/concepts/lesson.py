@@ -46,13 +46,21 @@ class Side:
 
 @dataclass
 class Step:
-    """A step of a lesson: its name, its explanation (the PyTorch docstring) and the two sides."""
+    """A step of a lesson: its name, its explanation (the PyTorch docstring) and the two sides.
+
+    ``number`` is its place among the lesson's ``total`` steps; ``None`` for a helper (shown, not run).
+    """
 
     name: str
     doc: str
     tf: Side
     torch: Side
-    is_helper: bool = False
+    number: int | None
+    total: int
+
+    @property
+    def is_helper(self) -> bool:
+        return self.number is None
 
 
 def concept(name: str) -> ModuleType:
@@ -88,7 +96,10 @@ def load_twin(name: str) -> ModuleType:
         ) from error
     spec = importlib.util.spec_from_file_location(f"ptref_tf_twin_{name}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # e.g. a TensorFlow too old or too new for the twin
+        raise TwinUnavailable(f"{path} failed to import: {type(error).__name__}: {error}") from error
     return module
 
 
@@ -101,8 +112,7 @@ def function_source(path: Path, name: str) -> str | None:
         if isinstance(node, ast.FunctionDef) and node.name == name:
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             lines = text.splitlines()[first - 1 : node.end_lineno]
-            docstring = ast.get_docstring(node, clean=False) is not None
-            if docstring:
+            if ast.get_docstring(node) is not None:
                 skip = range(node.body[0].lineno - first, node.body[0].end_lineno - first + 1)
                 lines = [line for i, line in enumerate(lines) if i not in skip]
             return "\n".join(lines)
@@ -123,8 +133,8 @@ def _quietly(function: Callable[[], dict]) -> dict:
         return function()
 
 
-def run_lesson(name: str, run_tf: bool = True) -> tuple[list[Step], str]:
-    """Run every step of lesson ``name`` in PyTorch and (if ``run_tf`` and possible) TensorFlow.
+def run_lesson(name: str, run_tf: bool = True, only: str | None = None) -> tuple[list[Step], str]:
+    """Run every step of lesson ``name`` (or step ``only``) in PyTorch and, if ``run_tf`` and possible, TensorFlow.
 
     Returns the steps (helpers first) and one line saying how TensorFlow ran.
     """
@@ -138,8 +148,13 @@ def run_lesson(name: str, run_tf: bool = True) -> tuple[list[Step], str]:
         except TwinUnavailable as why:
             status = f"TensorFlow: not run, its code is shown. {why}"
     torch_path, tf_path = Path(inspect.getsourcefile(module)), twin_path(name)
+    shown = [(f, False) for f in getattr(module, "HELPERS", ())] + [(f, True) for f in module.STEPS]
+    if only is not None:
+        shown = [(f, run) for f, run in shown if f.__name__ == only]
+        if not shown:
+            raise SystemExit(f"no step {only!r} in {name}; steps: {', '.join(f.__name__ for f in module.STEPS)}")
     steps = []
-    for function, run in [(f, False) for f in getattr(module, "HELPERS", ())] + [(f, True) for f in module.STEPS]:
+    for function, run in shown:
         step = function.__name__
         tf_code = function_source(tf_path, step)
         tf_side = Side("TensorFlow", _relative(tf_path), tf_code)
@@ -155,7 +170,8 @@ def run_lesson(name: str, run_tf: bool = True) -> tuple[list[Step], str]:
                     tf_side.values = _quietly(getattr(twin, step))
                 except Exception as error:  # a learner's TensorFlow may differ from ours: say so, go on
                     tf_side.note = f"TensorFlow raised {type(error).__name__}: {error}"
-        steps.append(Step(step, inspect.getdoc(function) or "", tf_side, torch_side, is_helper=not run))
+        number = module.STEPS.index(function) + 1 if run else None
+        steps.append(Step(step, inspect.getdoc(function) or "", tf_side, torch_side, number, len(module.STEPS)))
     return steps, status
 
 
@@ -203,13 +219,12 @@ def main(argv: Sequence[str] = ()) -> int:
     if args.name is None:
         print(list_lessons())
         return 0
+    if args.plots and args.step:
+        parser.error("--plots draws from the whole lesson: leave out --step")
     module = concept(args.name)
-    steps, status = run_lesson(args.name, run_tf=not args.no_tf)
-    shown = [s for s in steps if args.step in (None, s.name)]
-    if not shown:
-        raise SystemExit(f"no step {args.step!r} in {args.name}; steps: {', '.join(s.name for s in steps)}")
+    steps, status = run_lesson(args.name, run_tf=not args.no_tf, only=args.step)
     width = args.width or shutil.get_terminal_size().columns
-    print(render_text(lesson_intro(args.name), status, shown, width))
+    print(render_text(lesson_intro(args.name), status, steps, width))
     if args.plots and hasattr(module, "plots"):
         results = {s.name: s.torch.values for s in steps if not s.is_helper}
         for path in module.plots(results, args.plots):

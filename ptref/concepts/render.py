@@ -50,9 +50,9 @@ def _columns(left: list[str], right: list[str], width: int) -> list[str]:
     return [f"{a:<{width}}{GAP}{b}".rstrip() for a, b in zip(left, right)]
 
 
-def render_step(step: Step, index: str, width: int) -> str:
+def render_step(step: Step, width: int) -> str:
     """One step: a rule with its name, its explanation, then both sides (side by side when the code fits)."""
-    label = f"helper {step.name}" if step.is_helper else f"{index} {step.name}"
+    label = f"helper {step.name}" if step.is_helper else f"{step.number}/{step.total} {step.name}"
     lines = ["", f"━━ {label} " + "━" * max(3, min(width, 100) - len(label) - 4), step.doc, ""]
     column = (width - len(GAP)) // 2
     code_width = max(len(line) for side in (step.tf, step.torch) for line in (side.code or "").splitlines() or [""])
@@ -70,11 +70,7 @@ def render_step(step: Step, index: str, width: int) -> str:
 
 def render_text(intro: str, status: str, steps: Sequence[Step], width: int) -> str:
     """A whole lesson for the terminal."""
-    count = sum(not s.is_helper for s in steps)
-    numbered = iter(range(1, count + 1))
-    parts = [intro, "", status]
-    parts += [render_step(s, "" if s.is_helper else f"{next(numbered)}/{count}", width) for s in steps]
-    return "\n".join(parts)
+    return "\n".join([intro, "", status, *(render_step(step, width) for step in steps)])
 
 
 HEADER = """\
@@ -91,8 +87,8 @@ other.
 """
 
 
-def _markdown_step(step: Step, index: int | None) -> list[str]:
-    heading = f"#### helper `{step.name}`" if index is None else f"### {index}. `{step.name}`"
+def _markdown_step(step: Step) -> list[str]:
+    heading = f"#### helper `{step.name}`" if step.is_helper else f"### {step.number}. `{step.name}`"
     cells = [f"<td>\n\n```python\n{side.code or '# (no twin)'}\n```\n\n</td>" for side in (step.tf, step.torch)]
     lines = [heading, "", step.doc, "", "<table>"]
     lines += [f"<tr><th>TensorFlow · {step.tf.path}</th><th>PyTorch · {step.torch.path}</th></tr>"]
@@ -108,7 +104,6 @@ def render_markdown(lessons: Mapping[str, tuple[str, Sequence[Step]]]) -> str:
     lines += [f"- [{name}](#{name}): `ptref lesson {name}`" for name in lessons]
     for name, (intro, steps) in lessons.items():
         lines += ["", f"## {name}", "", intro, ""]
-        numbered = iter(range(1, len(steps) + 1))
         for step in steps:
-            lines += _markdown_step(step, None if step.is_helper else next(numbered))
+            lines += _markdown_step(step)
     return "\n".join(lines).rstrip() + "\n"
