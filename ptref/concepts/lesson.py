@@ -161,11 +161,9 @@ def run_lesson(name: str, run_tf: bool = True, only: str | None = None) -> tuple
         torch_side = Side("PyTorch", _relative(torch_path), function_source(torch_path, step))
         if run:
             torch_side.values = _quietly(function)
-            if tf_code is None:
-                tf_side.note = "no TensorFlow twin of this step"
-            elif twin is None:
+            if tf_code is not None and twin is None:
                 tf_side.note = "TensorFlow not run: see the top"
-            else:
+            elif tf_code is not None:
                 try:
                     tf_side.values = _quietly(getattr(twin, step))
                 except Exception as error:  # a learner's TensorFlow may differ from ours: say so, go on

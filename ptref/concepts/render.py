@@ -40,7 +40,7 @@ def value_lines(side: Side, width: int, digits: int = 6) -> list[str]:
 
 def _block(side: Side, width: int) -> tuple[list[str], list[str]]:
     """A side's header and code lines, and its value lines, kept apart so two sides align part by part."""
-    code = side.code.splitlines() if side.code is not None else ["(no TensorFlow twin of this step)"]
+    code = side.code.splitlines() if side.code is not None else [f"(no {side.framework} twin of this step)"]
     return [f"{side.framework} · {side.path}", *code], value_lines(side, width)
 
 
@@ -70,7 +70,7 @@ def render_step(step: Step, width: int) -> str:
 
 def render_text(intro: str, status: str, steps: Sequence[Step], width: int) -> str:
     """A whole lesson for the terminal."""
-    return "\n".join([intro, "", status, *(render_step(step, width) for step in steps)])
+    return "\n".join([intro, "", textwrap.fill(status, width), *(render_step(step, width) for step in steps)])
 
 
 HEADER = """\
