@@ -1,5 +1,6 @@
 """LightningDataModules: the course's datasets, loaded from local files (download only when asked)."""
 
 from ptref.data.house_price import HousePriceDataModule
+from ptref.data.mnist import MNISTDataModule
 
-__all__ = ["HousePriceDataModule"]
+__all__ = ["HousePriceDataModule", "MNISTDataModule"]

@@ -1,5 +1,8 @@
 """LightningModules: one per course workflow."""
 
+from ptref.models.cnn import CNN
 from ptref.models.linear_regression import LinearRegression
+from ptref.models.mlp import MLP
+from ptref.models.softmax_regression import SoftmaxRegression
 
-__all__ = ["LinearRegression"]
+__all__ = ["CNN", "LinearRegression", "MLP", "SoftmaxRegression"]

@@ -1,0 +1,127 @@
+"""What the course shows around an MNIST classifier: figures and predictions.
+
+Figures are PNG files in the run's folder (the logger's ``version_N``):
+
+- ``label_distribution.png`` (fit start): examples per class in the training set;
+- ``training_curves.png`` (fit end): the course's two panels, accuracy and loss per epoch, train and
+  validation (Keras: ``plt.plot(history.history["accuracy"])`` ...);
+- ``confusion_matrix.png`` and ``misclassified.png`` (test end): torchmetrics' confusion matrix on the
+  test set, and the first misclassified images with their true and predicted labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
+from torchmetrics.classification import MulticlassConfusionMatrix
+
+CURVES = ("train_acc_epoch", "val_acc", "train_loss_epoch", "val_loss")
+GRID = 5  # misclassified.png shows up to GRID × GRID images
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: works without a display (CI, ssh)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure: Any, trainer: pl.Trainer, name: str) -> Path:
+    folder = Path(trainer.log_dir or trainer.default_root_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(folder / name, dpi=100)
+    _pyplot().close(figure)
+    rank_zero_info(f"figure: {folder / name}")
+    return folder / name
+
+
+class ClassifierFigures(pl.Callback):
+    """Writes the label distribution, training curves, confusion matrix and misclassified digits as PNGs."""
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {name: [] for name in CURVES}
+
+    @rank_zero_only
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        datamodule = trainer.datamodule
+        counts = torch.bincount(datamodule.train_labels, minlength=len(datamodule.classes))
+        figure, axis = _pyplot().subplots(figsize=(7, 3.5))
+        axis.bar(datamodule.classes, counts.tolist())
+        axis.set(title=f"Training labels ({counts.sum():,} examples)", xlabel="class", ylabel="examples")
+        axis.tick_params(axis="x", labelrotation=45 if len(max(datamodule.classes, key=len)) > 2 else 0)
+        _save(figure, trainer, "label_distribution.png")
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        for name in CURVES:
+            value = trainer.callback_metrics.get(name)
+            self.history[name].append(float("nan") if value is None else value.item())
+
+    @rank_zero_only
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self.history["train_loss_epoch"]:
+            return
+        epochs = range(1, len(self.history["train_loss_epoch"]) + 1)
+        figure, axes = _pyplot().subplots(2, 1, figsize=(6, 7), sharex=True)
+        for axis, quantity in zip(axes, ("acc", "loss")):
+            axis.plot(epochs, self.history[f"train_{quantity}_epoch"], marker="o", label="train")
+            axis.plot(epochs, self.history[f"val_{quantity}"], marker="o", label="validation")
+            axis.set(title=f"Model {'accuracy' if quantity == 'acc' else 'loss'}", ylabel=quantity)
+            axis.legend()
+        axes[1].set_xlabel("epoch")
+        axes[1].xaxis.get_major_locator().set_params(integer=True)
+        _save(figure, trainer, "training_curves.png")
+
+    def on_test_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.confusion = MulticlassConfusionMatrix(len(trainer.datamodule.classes)).to(pl_module.device)
+        self.misclassified: list[tuple[torch.Tensor, int, int]] = []
+
+    def on_test_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        prediction, target = outputs["prediction"], outputs["target"]
+        self.confusion.update(prediction, target)
+        wrong = (prediction != target).nonzero().flatten().tolist()
+        for i in wrong[: GRID * GRID - len(self.misclassified)]:
+            self.misclassified.append((batch[0][i].reshape(28, 28).cpu(), int(target[i]), int(prediction[i])))
+
+    @rank_zero_only
+    def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        classes = list(trainer.datamodule.classes)
+        figure, axis = self.confusion.plot(labels=classes)
+        figure.set_size_inches(8, 8)
+        axis.set(title="Confusion matrix (test set)", xlabel="predicted", ylabel="true")
+        _save(figure, trainer, "confusion_matrix.png")
+
+        plt = _pyplot()
+        figure, axes = plt.subplots(GRID, GRID, figsize=(8, 9))
+        for axis in axes.flat:
+            axis.axis("off")
+        for axis, (image, true, predicted) in zip(axes.flat, self.misclassified):
+            axis.imshow(image, cmap="gray")
+            axis.set_title(f"true {classes[true]}\npred {classes[predicted]}", fontsize=8)
+        figure.suptitle(f"Misclassified test images (first {len(self.misclassified)})")
+        _save(figure, trainer, "misclassified.png")
+
+
+class PredictionPrinter(pl.Callback):
+    """Prints one line per file of ``ptref predict``: ``digit.png: digit 7 (probability 0.9981)``."""
+
+    def on_predict_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        datamodule = trainer.datamodule
+        for file_id, label, probability in zip(
+            outputs["id"].tolist(), outputs["label"].tolist(), outputs["probability"].tolist()
+        ):
+            print(f"{datamodule.hparams.predict_files[file_id]}: {datamodule.label_name(label)} "
+                  f"(probability {probability:.4f})")
+

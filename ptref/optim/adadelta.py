@@ -1,0 +1,62 @@
+"""Keras's Adadelta (``keras.optimizers.Adadelta``) as a ``torch.optim.Optimizer``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ptref.optim.base import KerasOptimizer, Params
+from ptref.optim.schedules import LearningRateSchedule
+
+
+class Adadelta(KerasOptimizer):
+    """Adadelta with Keras's defaults (TF: ``keras.optimizers.Adadelta``).
+
+    With ``rms(x) = sqrt(x + epsilon)``::
+
+        acc_g = rho * acc_g + (1 - rho) * g**2
+        delta = -rms(acc_delta) * g / rms(acc_g)
+        acc_delta = rho * acc_delta + (1 - rho) * delta**2
+        w = w + lr * delta
+
+    The algebra is ``torch.optim.Adadelta``'s; only the defaults differ, and
+    ``torch.optim.Adadelta(lr=0.001, rho=0.95, eps=1e-7)`` is the exact native map.
+
+    Args:
+        params: parameters or param groups.
+        learning_rate: float or schedule. Keras default 0.001 (torch: 1.0).
+        rho: decay rate. Default 0.95 (torch: 0.9).
+        epsilon: Default 1e-7 (torch: 1e-6).
+        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        learning_rate: float | LearningRateSchedule = 0.001,
+        rho: float = 0.95,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ) -> None:
+        super().__init__(
+            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, rho=rho, epsilon=epsilon
+        )
+
+    def build(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        state["accumulated_grad"] = torch.zeros_like(param)
+        state["accumulated_delta"] = torch.zeros_like(param)
+
+    def update_step(
+        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        rho, epsilon = group["rho"], group["epsilon"]
+        acc_g, acc_delta = state["accumulated_grad"], state["accumulated_delta"]
+        acc_g.copy_(rho * acc_g + (1 - rho) * grad.square())
+        delta = -(torch.sqrt(acc_delta + epsilon) * grad) / torch.sqrt(acc_g + epsilon)
+        acc_delta.copy_(rho * acc_delta + (1 - rho) * delta.square())
+        param.add_(lr * delta)
