@@ -57,14 +57,23 @@ class MLP(ImageClassifier):
             if sizes not in PRESETS:
                 raise ValueError(f"unknown MLP preset {sizes!r}; presets: {sorted(PRESETS)}, or a list of sizes")
             sizes = PRESETS[sizes]
-        if self.hparams.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.hparams.activation!r}")
-        layers: list[nn.Module] = [nn.Flatten()]
-        width = self.hparams.in_features
-        for size in sizes:
-            layers += [nn.Linear(width, size), ACTIVATIONS[self.hparams.activation]()]
-            if self.hparams.dropout:
-                layers.append(nn.Dropout(self.hparams.dropout))
-            width = size
-        layers.append(nn.Linear(width, self.hparams.num_classes))
-        return nn.Sequential(*layers)
+        return dense_stack(
+            self.hparams.in_features, sizes, self.hparams.num_classes, self.hparams.activation, self.hparams.dropout
+        )
+
+
+def dense_stack(
+    in_features: int, hidden_sizes: list[int], num_classes: int, activation: str = "relu", dropout: float = 0.0
+) -> nn.Sequential:
+    """``Flatten → [Linear → activation → Dropout] × len(hidden_sizes) → Linear(num_classes)``."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = in_features
+    for size in hidden_sizes:
+        layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = size
+    layers.append(nn.Linear(width, num_classes))
+    return nn.Sequential(*layers)

@@ -13,15 +13,18 @@ without hidden layers.
 
 from __future__ import annotations
 
-from ptref.models.classifier import Init
-from ptref.models.mlp import MLP
+from torch import nn
+
+from ptref.models.classifier import ImageClassifier, Init
+from ptref.models.mlp import dense_stack
 
 
-class SoftmaxRegression(MLP):
+class SoftmaxRegression(ImageClassifier):
     """``p(class | x) = softmax(W·x + b)``, ``W`` of shape ``[num_classes, in_features]``.
 
     Args:
-        in_features, num_classes, init, learning_rate: see :class:`~ptref.models.MLP`.
+        in_features: inputs per image (28·28).
+        num_classes, init, learning_rate: see :class:`~ptref.models.classifier.ImageClassifier`.
     """
 
     def __init__(
@@ -31,6 +34,7 @@ class SoftmaxRegression(MLP):
         init: Init = "torch",
         learning_rate: float = 1e-3,
     ) -> None:
-        super().__init__(
-            hidden_sizes=[], in_features=in_features, num_classes=num_classes, init=init, learning_rate=learning_rate
-        )
+        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
+
+    def build_network(self) -> nn.Module:
+        return dense_stack(self.hparams.in_features, [], self.hparams.num_classes)
