@@ -59,6 +59,8 @@ class Result:
 
     @property
     def verdict(self) -> str:
+        if self.tolerance.value == float("inf"):
+            return "measured"
         if self.expect_failure:
             return "caught" if self.ok else "NOT CAUGHT"
         return "pass" if self.ok else "FAIL"

@@ -23,6 +23,21 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     ) from error
 
 
+MARKERS = {
+    "forward": "level 1: outputs of Keras and ptref with transferred weights",
+    "gradient": "level 2: GradientTape vs autograd, per parameter",
+    "step": "level 3: one optimizer step from identical weights and batch",
+    "trajectory": "level 4: N training steps, Keras/TF1 vs the Lightning Trainer",
+    "statistical": "level 5: mean accuracy over seeds, each framework with its own randomness",
+    "interop": "level 6: weight transfer round trips and .keras/.h5 loading",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Turn every skip inside compare/ into a failure: a parity check that did not run proves nothing."""

@@ -10,6 +10,7 @@ sit at least ~3x below it (see the report); none was raised to make a check pass
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -65,10 +66,11 @@ HOUSE_PRICE = Tolerance(
 )
 STATISTICAL = Tolerance(
     1.0, "abs",
-    "difference of mean test accuracy (percentage points) over 3 seeds per framework, 2,000 t10k test digits: "
-    "the seed-to-seed std of softmax regression after a short budget is ~0.3-0.5 point, so the std of a 3-seed "
-    "mean difference is ~0.3-0.4 point; 1 point is ~2.5 sigma",
+    "difference of mean test accuracy (percentage points) over 3 seeds per framework, same init distribution, "
+    "2,000 t10k test digits: seed-to-seed std of softmax regression after 1-2 epochs is ~0.2-0.4 point, so "
+    "a 3-seed mean difference has std ~0.3 point; 1 point is ~3 sigma (the issue's 0.5 needs a longer budget)",
 )
+MEASURED = Tolerance(math.inf, "abs", "a measurement reported for information (e.g. the init effect), no bound")
 EXACT = Tolerance(0.0, "abs", "round trips copy float32 bits (transpose/permute only): nothing may change")
 BATCHNORM_TRAINING = Tolerance(
     5e-4, "rel",

@@ -12,7 +12,7 @@ from typing import Any
 
 from compare import workflows as W  # first: imports torch._dynamo before TensorFlow
 from compare.checks import Result, difference, keras_loss, keras_optimizer, transferred_pair
-from compare.tolerances import HOUSE_PRICE, STATISTICAL, TRAJECTORY_LOSS, TRAJECTORY_WEIGHTS
+from compare.tolerances import HOUSE_PRICE, MEASURED, STATISTICAL, TRAJECTORY_LOSS, TRAJECTORY_WEIGHTS
 
 import keras  # noqa: E402
 import lightning.pytorch as pl  # noqa: E402
@@ -142,38 +142,44 @@ def house_price_tf1(steps: int = 200, learning_rate: float = 0.01, bias_column: 
                               recorder.losses, gap, as_keras[-1], recorder.weights[-1], HOUSE_PRICE)
 
 
-def statistical(seeds: tuple[int, ...] = (0, 1, 2), epochs: int = 2, batch_size: int = 128) -> list[Result]:
-    """Softmax regression, each framework with its own init and shuffling, 3 seeds: mean t10k test accuracy.
+def statistical(
+    seeds: tuple[int, ...] = (0, 1, 2), epochs: int = 2, batch_size: int = 128, init_effect: bool = True
+) -> list[Result]:
+    """Softmax regression trained by each framework with its own random draws, 3 seeds: mean t10k test accuracy.
 
     Keras: ``compile(Adam(1e-3), sparse_categorical_crossentropy)`` + ``fit(shuffle=True)`` + ``evaluate``.
     ptref: ``Trainer.fit`` + ``Trainer.test`` with :class:`MNISTDataModule` (first 8,000 train, last 2,000 test)
-    and the model's default torch Adam, once with PyTorch's init and once with Keras's (the init effect).
+    and the model's default torch Adam. Parity is judged with the same init *distribution* on both sides
+    (``init="keras"``: glorot_uniform, zero bias; each framework draws its own), because the init family alone
+    moves a short run's accuracy by ~0.5-1 point; ``init_effect`` also trains ptref with PyTorch's init and
+    reports that difference as a measurement.
     """
     x_train, y_train = W.mnist_batch(False, 0, 10_000 - W.TEST_SIZE)
     x_test, y_test = W.mnist_batch(False, 0, W.TEST_SIZE, split="test")
-    accuracies: dict[str, list[float]] = {"keras": [], "ptref (torch init)": [], "ptref (keras init)": []}
+    inits = ("keras", "torch") if init_effect else ("keras",)
+    accuracies: dict[str, list[float]] = {"keras": [], **{f"ptref ({init} init)": [] for init in inits}}
     for seed in seeds:
         model = W.keras_model("softmax", seed)
         model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
         model.fit(x_train.numpy(), y_train.numpy(), batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
         accuracies["keras"].append(100 * model.evaluate(x_test.numpy(), y_test.numpy(), verbose=0)[1])
-        for init in ("torch", "keras"):
+        for init in inits:
             pl.seed_everything(seed, verbose=False)
             datamodule = MNISTDataModule(data_dir=str(W.MNIST_DIR), train_files="t10k", test_size=W.TEST_SIZE,
                                          val_size=0, layout="flat", batch_size=batch_size)
             trainer = _trainer(-1, [], max_epochs=epochs)
             module = _quiet(SoftmaxRegression(init=init))
             trainer.fit(module, datamodule=datamodule)
-            accuracies[f"ptref ({init} init)"].append(100 * trainer.test(module, datamodule, verbose=False)[0]["test_acc"])
+            accuracy = trainer.test(module, datamodule, verbose=False)[0]["test_acc"]
+            accuracies[f"ptref ({init} init)"].append(100 * accuracy)
     means = {key: float(np.mean(values)) for key, values in accuracies.items()}
     details: dict[str, Any] = {"accuracies": accuracies, "means": means, "epochs": epochs, "seeds": list(seeds)}
-    what = f"mean test accuracy (%), {len(seeds)} seeds, {epochs} epochs"
-    gap = abs(means["keras"] - means["ptref (torch init)"])
-    init_effect = abs(means["ptref (keras init)"] - means["ptref (torch init)"])
-    return [
-        Result("statistical", "softmax", what + ": Keras vs ptref", gap, gap / means["keras"], STATISTICAL,
-               details=details),
-        Result("statistical", "softmax", what + ": Keras init vs torch init (ptref)", init_effect,
-               init_effect / means["keras"], STATISTICAL, details=details),
-    ]
-
+    what = f"mean test accuracy (points), {len(seeds)} seeds, {epochs} epochs"
+    gap = abs(means["keras"] - means["ptref (keras init)"])
+    results = [Result("statistical", "softmax", what + ": Keras vs ptref", gap, gap / means["keras"], STATISTICAL,
+                      details=details)]
+    if init_effect:
+        effect = abs(means["ptref (torch init)"] - means["ptref (keras init)"])
+        results.append(Result("statistical", "softmax", what + ": ptref, torch init vs Keras init", effect,
+                              effect / means["keras"], MEASURED, details=details))
+    return results
