@@ -28,6 +28,7 @@ from ptref.callbacks.rng_state import RNGStateCheckpoint
 # subcommand -> module with a ``main(argv) -> int | None``
 EXTRA_COMMANDS = {
     "env": "ptref.env",
+    "compare": "ptref.compare",
 }
 
 EPILOG = "ptref's own subcommands: " + ", ".join(f"'ptref {name} --help'" for name in EXTRA_COMMANDS)
