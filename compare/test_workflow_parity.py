@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from compare import checks
+from compare import checks, teeth as wrong
 from compare.workflows import MNIST_WORKFLOWS, WORKFLOWS
 
 
@@ -51,7 +51,7 @@ def test_one_sgd_step_matches_including_batchnorm_moving_statistics(workflow: st
 @pytest.mark.forward
 @pytest.mark.parametrize("teeth", ["transposed_dense_kernel", "wrong_flatten_order"])
 def test_wrong_weight_mapping_fails_forward_parity(teeth: str) -> None:
-    result = checks.TEETH[teeth]()
+    result = wrong.TEETH[teeth]()
     assert result.expect_failure and not result.within, f"{teeth} went unnoticed: diff {result.metric:.3g}"
     assert result.metric > 100 * result.tolerance.value  # by a wide margin, not by luck
 
@@ -59,7 +59,7 @@ def test_wrong_weight_mapping_fails_forward_parity(teeth: str) -> None:
 @pytest.mark.step
 @pytest.mark.parametrize("teeth", ["torch_default_adam", "rmsprop_epsilon_outside", "batchnorm_torch_momentum"])
 def test_torch_conventions_fail_step_parity(teeth: str) -> None:
-    result = checks.TEETH[teeth]()
+    result = wrong.TEETH[teeth]()
     assert result.expect_failure and not result.within, f"{teeth} went unnoticed: diff {result.metric:.3g}"
     assert result.metric > 10 * result.tolerance.value
 

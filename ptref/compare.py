@@ -41,7 +41,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_checks() -> tuple[Any, Any]:
+def load_checks() -> tuple[Any, Any, Any]:
     """Import ``compare.checks`` and ``compare.training`` from the checkout, after ``torch._dynamo``."""
     import torch._dynamo  # noqa: F401  (before TensorFlow: otherwise LLVM aborts the process)
 
@@ -55,12 +55,12 @@ def load_checks() -> tuple[Any, Any]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     sys.path.insert(0, str(REPO))
-    from compare import checks, training
+    from compare import checks, teeth, training
 
-    return checks, training
+    return checks, teeth, training
 
 
-def plan(args: argparse.Namespace, checks: Any, training: Any) -> list[tuple[str, Callable[[], Any]]]:
+def plan(args: argparse.Namespace, checks: Any, teeth: Any, training: Any) -> list[tuple[str, Callable[[], Any]]]:
     """``(label, thunk)`` per check; a thunk returns a Result or a list of them."""
     tasks: list[tuple[str, Callable[[], Any]]] = []
     files = tempfile.mkdtemp(prefix="ptref-compare-files-")
@@ -89,7 +89,7 @@ def plan(args: argparse.Namespace, checks: Any, training: Any) -> list[tuple[str
     if "statistical" in args.level and "softmax" in args.workflow:
         tasks.append(("statistical softmax", lambda: training.statistical(epochs=args.epochs)))
     if "teeth" in args.level:
-        tasks += [(f"teeth {name}", check) for name, check in checks.TEETH.items()]
+        tasks += [(f"teeth {name}", check) for name, check in teeth.TEETH.items()]
     return tasks
 
 
@@ -175,7 +175,7 @@ def figures(results: list[Any], out: Path) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    checks, training = load_checks()
+    checks, teeth, training = load_checks()
     # Each check builds its own Trainer: keep Lightning's per-Trainer banners and hints out of the progress bar.
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="lightning")
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     results, start = [], time.perf_counter()
-    tasks = plan(args, checks, training)
+    tasks = plan(args, checks, teeth, training)
     with tqdm(tasks, desc="ptref compare", unit="check") as progress:
         for label, task in progress:
             progress.set_postfix_str(label)
