@@ -51,7 +51,9 @@ CASES = {
     "bce-smoothing": ("BinaryCrossentropy", {"label_smoothing": 0.1}, Y_BIN, P_BIN),
     "bce-logits": ("BinaryCrossentropy", {"from_logits": True}, Y_BIN, LOGITS_BIN),
     "cce": ("CategoricalCrossentropy", {}, Y_ONEHOT, P_CAT),
-    "cce-smoothing-logits": ("CategoricalCrossentropy", {"from_logits": True, "label_smoothing": 0.2}, Y_ONEHOT, LOGITS),
+    "cce-smoothing-logits": (
+        "CategoricalCrossentropy", {"from_logits": True, "label_smoothing": 0.2}, Y_ONEHOT, LOGITS
+    ),
     "scce": ("SparseCategoricalCrossentropy", {}, Y_INT, P_CAT),
     "scce-logits-B1-labels": ("SparseCategoricalCrossentropy", {"from_logits": True}, Y_INT[:, None], LOGITS),
     "scce-ignore-class": ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 0}, Y_INT, LOGITS),

@@ -30,7 +30,7 @@ def test_gzip_is_recognised_by_content_not_by_name(tmp_path):
 def test_wrong_magic_number_names_the_file_and_the_fix(tmp_path):
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(b"\x12\x34\x08\x03" + bytes(100))
-    with pytest.raises(IDXError, match=r"train-images-idx3-ubyte: not an IDX file, magic number 12340803.*fetch it again"):
+    with pytest.raises(IDXError, match=r"train-images-idx3-ubyte: not an IDX file, magic number 12340803.*fetch it"):
         read_idx(path)
 
 

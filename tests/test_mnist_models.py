@@ -52,13 +52,17 @@ def test_presets_have_the_keras_parameter_counts(model, expected):
     assert n_parameters(model()) == expected
 
 
-def test_cnn_spec_errors_name_the_bad_layer():
+def test_spec_errors_name_the_bad_layer_preset_or_activation():
     with pytest.raises(ValueError, match="bad CNN layer 'conv'"):
         CNN(layers=["conv"])
     with pytest.raises(ValueError, match="'pool' comes after a dense layer"):
         CNN(layers=["conv8", "dense16", "pool"])
     with pytest.raises(ValueError, match="unknown CNN preset 'lenet'.*course"):
         CNN(layers="lenet")
+    with pytest.raises(ValueError, match="unknown MLP preset 'wide'.*simplenet"):
+        MLP(hidden_sizes="wide")
+    with pytest.raises(ValueError, match="activation must be one of .*relu.*got 'swish'"):
+        MLP(activation="swish")
 
 
 def test_cnn_refuses_flat_batches_with_the_fix():
@@ -138,3 +142,21 @@ def test_a_few_training_steps_lower_the_loss(tmp_path, mnist_t10k_dir, model, la
     # Without a step (e.g. a detached loss) the loss stays equal, with a wrong sign it rises.
     assert loss() < before
     assert {"train_loss_epoch", "train_acc_epoch"} <= set(trainer.callback_metrics)
+
+
+def test_keras_init_gives_glorot_uniform_kernels_and_zero_biases():
+    seed_everything(0)
+    model = CNN(layers="course", init="keras")
+    dense_layer = model.net[7]  # Dense(128) on the 9,216 flattened features: 1.18 M draws
+    limit = np.sqrt(6 / (9216 + 128))  # glorot_uniform: U(−limit, limit), std = limit/√3
+    weights = dense_layer.weight.detach().numpy()
+    assert np.abs(weights).max() <= limit
+    assert weights.std() == pytest.approx(limit / np.sqrt(3), rel=0.01)  # standard error of the std ≈ 0.1%
+    assert all(layer.bias.abs().max() == 0 for layer in model.net if hasattr(layer, "bias"))
+
+
+def test_the_default_optimizer_is_kerass_adam_with_the_learning_rate():
+    from ptref.optim import Adam
+
+    optimizer = MLP(learning_rate=0.01).configure_optimizers()
+    assert isinstance(optimizer, Adam) and optimizer.defaults["lr"] == 0.01 and optimizer.defaults["epsilon"] == 1e-7

@@ -35,7 +35,8 @@ def _pyplot():
 def _save(figure: Any, trainer: pl.Trainer, name: str) -> Path:
     folder = Path(trainer.log_dir or trainer.default_root_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:  # torchmetrics' plots bring their own layout
+        figure.tight_layout()
     figure.savefig(folder / name, dpi=100)
     _pyplot().close(figure)
     rank_zero_info(f"figure: {folder / name}")
@@ -107,7 +108,9 @@ class ClassifierFigures(pl.Callback):
         for axis, (image, true, predicted) in zip(axes.flat, self.misclassified):
             axis.imshow(image, cmap="gray")
             axis.set_title(f"true {classes[true]}\npred {classes[predicted]}", fontsize=8)
-        figure.suptitle(f"Misclassified test images (first {len(self.misclassified)})")
+        confusion = self.confusion.compute()
+        wrong = int(confusion.sum() - confusion.trace())
+        figure.suptitle(f"Misclassified test images: {len(self.misclassified)} of {wrong} shown")
         _save(figure, trainer, "misclassified.png")
 
 

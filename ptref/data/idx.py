@@ -20,7 +20,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 # IDX type code -> big-endian NumPy dtype
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 REFETCH = "delete it and fetch it again (download: true), or copy the original file"
-FILE_SETS = ("train", "t10k")
 # The names the files have on yann.lecun.com / torchvision, and the dotted names of some mirrors (Kaggle).
 NAME_PATTERNS = ("{set}-{kind}-idx{rank}-ubyte", "{set}-{kind}.idx{rank}-ubyte")
 RANKS = {"images": 3, "labels": 1}

@@ -138,7 +138,7 @@ class MNISTDataModule(pl.LightningDataModule):
                 try:
                     self.info.torchvision_class(self.data_dir, train=file_set == "train", download=True)
                 except Exception as error:  # torchvision raises RuntimeError/URLError/OSError per mirror
-                    raise RuntimeError(f"{self._missing(file_set)}\n\nThe download failed: {error}") from error
+                    raise RuntimeError(f"The download failed: {error}\n{self._missing(file_set)}") from error
 
     def _file_sets(self) -> list[str]:
         return [self.hparams.train_files] + (["t10k"] if self.hparams.test_size is None else [])
@@ -146,12 +146,15 @@ class MNISTDataModule(pl.LightningDataModule):
     def _missing(self, file_set: str) -> str:
         folders = " and ".join(f"{folder}/" for folder in self._folders)
         name = self.info.torchvision_class.__name__
-        return (
-            f"{name} '{file_set}' files not found: looked for {expected_names(file_set)} in {folders}.\n"
-            f"Options: (1) --data.download true fetches them with torchvision into {self._folders[1]}/; "
-            f"(2) --data.data_dir pointing at a folder that holds them (flat, or torchvision's {name}/raw/); "
-            f"(3) {self.info.apt_hint}."
-        )
+        options = [
+            f"--data.data_dir pointing at a folder that holds them (flat, or torchvision's {name}/raw/)",
+            self.info.apt_hint,
+        ]
+        if not self.hparams.download:
+            options.insert(0, f"--data.download true fetches them with torchvision into {self._folders[1]}/")
+        listed = "; ".join(f"({i}) {option}" for i, option in enumerate(options, start=1))
+        wanted = expected_names(file_set)
+        return f"{name} '{file_set}' files not found: looked for {wanted} in {folders}.\nOptions: {listed}."
 
     def _read(self, file_set: str) -> TensorDataset:
         paths = find_idx_pair(self._folders, file_set)
@@ -195,7 +198,7 @@ class MNISTDataModule(pl.LightningDataModule):
     @property
     def train_labels(self) -> torch.Tensor:
         """Labels of the training set (after all splits), for the label-distribution chart."""
-        return torch.stack([self.train_set[i][1] for i in range(len(self.train_set))])
+        return self.train_set[list(range(len(self.train_set)))][1]  # one fancy-index, not 60,000 lookups
 
     def _loader(self, dataset: Dataset, shuffle: bool = False) -> DataLoader:
         return DataLoader(

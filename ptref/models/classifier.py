@@ -27,6 +27,8 @@ from torch.nn import functional as F
 from torchmetrics import Accuracy
 
 from ptref.callbacks.classifier import ClassifierFigures, PredictionPrinter
+from ptref.nn import keras_init_
+from ptref.optim import Adam
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -36,6 +38,22 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "gelu": nn.GELU,
 }
 Init = Literal["torch", "keras"]
+
+
+def activation_class(name: str) -> type[nn.Module]:
+    """The ``nn.Module`` of a Keras activation name (``"relu"`` → ``nn.ReLU``)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
+
+
+def resolve_preset(value: str | list, presets: dict[str, list], what: str) -> list:
+    """``value`` itself when it is a list, else the preset it names (an error lists the presets)."""
+    if not isinstance(value, str):
+        return value
+    if value not in presets:
+        raise ValueError(f"unknown {what} preset {value!r}; presets: {sorted(presets)}, or a list")
+    return presets[value]
 
 
 class ImageClassifier(pl.LightningModule):
@@ -49,7 +67,8 @@ class ImageClassifier(pl.LightningModule):
         num_classes: outputs of the last layer.
         init: ``"torch"`` (PyTorch's default initializers) or ``"keras"`` (glorot_uniform kernels,
             zero biases, as Keras's Dense/Conv2D; :func:`ptref.nn.keras_init_`).
-        learning_rate: of the default optimizer, Adam (``--optimizer`` on the CLI replaces it).
+        learning_rate: of the default optimizer, Keras's Adam (:class:`ptref.optim.Adam`; ``--optimizer`` on
+            the CLI replaces it, e.g. ``--optimizer ptref.optim.SGD --optimizer.learning_rate 0.01``).
     """
 
     def __init__(self, num_classes: int = 10, init: Init = "torch", learning_rate: float = 1e-3) -> None:
@@ -59,12 +78,9 @@ class ImageClassifier(pl.LightningModule):
         self.save_hyperparameters()  # also records the subclass's own arguments
         self.net = self.build_network()
         if init == "keras":
-            from ptref.nn import keras_init_
-
             keras_init_(self.net)
         accuracy = Accuracy(task="multiclass", num_classes=num_classes)
         self.train_acc, self.val_acc, self.test_acc = accuracy.clone(), accuracy.clone(), accuracy.clone()
-        self.example_input_array = torch.zeros(1, 1, 28, 28)  # lets the model summary show layer shapes
 
     def build_network(self) -> nn.Module:
         """The layers from input to logits, built from ``self.hparams``."""
@@ -104,7 +120,8 @@ class ImageClassifier(pl.LightningModule):
         return {"label": label, "probability": probability, "probabilities": probabilities, "id": ids}
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)
+        # Keras's Adam (epsilon 1e-7 outside the bias correction), as the course's optimizer=Adam().
+        return Adam(self.parameters(), learning_rate=self.hparams.learning_rate)
 
     def configure_callbacks(self) -> list[pl.Callback]:
         return [ClassifierFigures(), PredictionPrinter()]

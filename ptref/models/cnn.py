@@ -27,7 +27,7 @@ import re
 import torch
 from torch import nn
 
-from ptref.models.classifier import ACTIVATIONS, ImageClassifier, Init
+from ptref.models.classifier import ImageClassifier, Init, activation_class, resolve_preset
 
 PRESETS: dict[str, list[str]] = {
     # the course's chapter 5 CNN: 1,199,882 parameters, 98.99% test accuracy after 5 epochs (full MNIST)
@@ -68,16 +68,11 @@ class CNN(ImageClassifier):
         learning_rate: float = 1e-3,
     ) -> None:
         super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
+        self.example_input_array = torch.zeros(1, in_channels, image_size, image_size)  # summary shapes
 
     def build_network(self) -> nn.Module:
-        spec = self.hparams.layers
-        if isinstance(spec, str):
-            if spec not in PRESETS:
-                raise ValueError(f"unknown CNN preset {spec!r}; presets: {sorted(PRESETS)}, or a list of layers")
-            spec = PRESETS[spec]
-        if self.hparams.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.hparams.activation!r}")
-        activation = ACTIVATIONS[self.hparams.activation]
+        spec = resolve_preset(self.hparams.layers, PRESETS, "CNN")
+        activation = activation_class(self.hparams.activation)
         layers: list[nn.Module] = []
         channels, flat = self.hparams.in_channels, None  # flat: features after Flatten, once flattened
         for token in spec:

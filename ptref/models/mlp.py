@@ -15,9 +15,10 @@ with the kernel stored transposed (``[in, out]`` vs ``[out, in]``); the paramete
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
-from ptref.models.classifier import ACTIVATIONS, ImageClassifier, Init
+from ptref.models.classifier import ImageClassifier, Init, activation_class, resolve_preset
 
 # Hidden layer sizes of the MLPs in the course and its seeds.
 PRESETS: dict[str, list[int]] = {
@@ -50,13 +51,10 @@ class MLP(ImageClassifier):
         learning_rate: float = 1e-3,
     ) -> None:
         super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
+        self.example_input_array = torch.zeros(1, in_features)  # lets the model summary show layer shapes
 
     def build_network(self) -> nn.Module:
-        sizes = self.hparams.hidden_sizes
-        if isinstance(sizes, str):
-            if sizes not in PRESETS:
-                raise ValueError(f"unknown MLP preset {sizes!r}; presets: {sorted(PRESETS)}, or a list of sizes")
-            sizes = PRESETS[sizes]
+        sizes = resolve_preset(self.hparams.hidden_sizes, PRESETS, "MLP")
         return dense_stack(
             self.hparams.in_features, sizes, self.hparams.num_classes, self.hparams.activation, self.hparams.dropout
         )
@@ -66,12 +64,11 @@ def dense_stack(
     in_features: int, hidden_sizes: list[int], num_classes: int, activation: str = "relu", dropout: float = 0.0
 ) -> nn.Sequential:
     """``Flatten → [Linear → activation → Dropout] × len(hidden_sizes) → Linear(num_classes)``."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    activation_layer = activation_class(activation)
     layers: list[nn.Module] = [nn.Flatten()]
     width = in_features
     for size in hidden_sizes:
-        layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+        layers += [nn.Linear(width, size), activation_layer()]
         if dropout:
             layers.append(nn.Dropout(dropout))
         width = size

@@ -13,6 +13,7 @@ without hidden layers.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ptref.models.classifier import ImageClassifier, Init
@@ -35,6 +36,7 @@ class SoftmaxRegression(ImageClassifier):
         learning_rate: float = 1e-3,
     ) -> None:
         super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
+        self.example_input_array = torch.zeros(1, in_features)  # lets the model summary show layer shapes
 
     def build_network(self) -> nn.Module:
         return dense_stack(self.hparams.in_features, [], self.hparams.num_classes)
