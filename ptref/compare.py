@@ -137,7 +137,7 @@ def figures(results: list[Any], out: Path) -> list[str]:
         for axis, r in zip(axes[0], runs):
             axis.plot(r.details["keras_loss"], label="Keras / TF1", linewidth=3, alpha=0.5)
             axis.plot(r.details["ptref_loss"], label="ptref (Lightning)", linestyle="--")
-            axis.set(title=r.workflow, xlabel="step", ylabel="loss")
+            axis.set(title=r.workflow + (" (nn.Linear)" if "nn.Linear" in r.what else ""), xlabel="step", ylabel="loss")
             axis.legend()
         figure.tight_layout()
         figure.savefig(out / "loss_curves.png", dpi=90)
