@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from compare import checks, teeth as wrong
-from compare.workflows import MNIST_WORKFLOWS, WORKFLOWS
+from compare.workflows import WORKFLOWS
 
 
 def assert_ok(result: checks.Result) -> None:
@@ -63,6 +63,3 @@ def test_torch_conventions_fail_step_parity(teeth: str) -> None:
     assert result.expect_failure and not result.within, f"{teeth} went unnoticed: diff {result.metric:.3g}"
     assert result.metric > 10 * result.tolerance.value
 
-
-def test_every_mnist_workflow_is_covered() -> None:
-    assert set(MNIST_WORKFLOWS) == {"softmax", "mlp", "cnn", "cnn_bn"}
