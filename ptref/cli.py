@@ -29,6 +29,7 @@ from ptref.callbacks.rng_state import RNGStateCheckpoint
 EXTRA_COMMANDS = {
     "env": "ptref.env",
     "lesson": "ptref.concepts.lesson",
+    "compare": "ptref.compare",
 }
 
 EPILOG = "ptref's own subcommands: " + ", ".join(f"'ptref {name} --help'" for name in EXTRA_COMMANDS)
