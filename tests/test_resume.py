@@ -29,6 +29,12 @@ WORKFLOWS = {
         '{"class_path": "ptref.optim.schedules.ExponentialDecay",'
         ' "init_args": {"initial_learning_rate": 0.05, "decay_steps": 7, "decay_rate": 0.5}}',
     ],
+    # the course CNN: dropout masks and shuffling from the RNG, Keras Adam state in the checkpoint
+    "mnist_cnn": [
+        "--config", str(REPO / "experiments" / "mnist_cnn_t10k.yaml"), "--trainer.max_epochs", "4",
+        "--data.data_dir", str(REPO.parent / "shared" / "datasets" / "mnist-t10k"), "--data.subset", "256",
+        "--data.batch_size", "64", "--trainer.limit_val_batches", "1",
+    ],
 }
 
 
