@@ -24,12 +24,14 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ptref.callbacks.divergence import DivergenceGuard, TrainingDiverged
 from ptref.callbacks.rng_state import RNGStateCheckpoint
+from ptref.devices import resolve_accelerator
 
 # subcommand -> module with a ``main(argv) -> int | None``
 EXTRA_COMMANDS = {
     "env": "ptref.env",
     "lesson": "ptref.concepts.lesson",
     "compare": "ptref.compare",
+    "bench": "ptref.bench",
 }
 
 EPILOG = "ptref's own subcommands: " + ", ".join(f"'ptref {name} --help'" for name in EXTRA_COMMANDS)
@@ -45,11 +47,13 @@ class PtrefCLI(LightningCLI):
     - checkpoints are loaded with ``weights_only=True`` (no code runs from a checkpoint file);
     - ``fit --ckpt_path last`` resumes from the newest ``last.ckpt`` of any earlier run under
       ``default_root_dir`` (the resumed run logs into a new ``version_N``: nothing is overwritten);
-    - every run carries :class:`RNGStateCheckpoint` (exact resume) and :class:`DivergenceGuard` (NaN stop).
+    - every run carries :class:`RNGStateCheckpoint` (exact resume) and :class:`DivergenceGuard` (NaN stop);
+    - ``--trainer.accelerator auto`` (the default) tries CUDA, MPS, XLA/TPU, CPU in that order (ptref.devices).
     """
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer_config = self._get(self.config_init, "trainer", default={})
+        kwargs["accelerator"] = resolve_accelerator(trainer_config.get("accelerator", "auto"))
         if trainer_config.get("logger") in (None, True):
             root = Path(trainer_config.get("default_root_dir") or "runs")
             version = next_version(root)
