@@ -1,15 +1,15 @@
-"""``ptref env``: versions, and which accelerators this machine offers and why (or why not)."""
+"""``ptref env``: versions, which accelerators this machine offers and why (or why not), and what ``auto`` picks."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import importlib.util
-import os
 import platform
 from collections.abc import Sequence
 
-import torch
+from ptref import devices
+
+LABELS = {"tpu": "tpu (xla)"}  # Lightning calls its XLA accelerator "tpu"
 
 PACKAGES = ("torch", "torchvision", "lightning", "torchmetrics", "tensorflow-cpu", "tensorflow", "torch-xla")
 
@@ -26,45 +26,14 @@ def package_versions() -> dict[str, str]:
 
 
 def accelerators() -> list[tuple[str, bool, str]]:
-    """``(name, available, reason)`` for CPU, CUDA, MPS and XLA, as Lightning's accelerator names."""
-    found = [("cpu", True, f"{os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads")]
-
-    if torch.cuda.is_available():
-        names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
-        found.append(("cuda", True, f"{torch.cuda.device_count()} device(s): {names}"))
-    elif torch.version.cuda is None:
-        found.append(("cuda", False, "this torch build has no CUDA support"))
-    else:
-        found.append(("cuda", False, f"torch is built for CUDA {torch.version.cuda}, but no GPU/driver is visible"))
-
-    if torch.backends.mps.is_available():
-        found.append(("mps", True, "Apple Metal (MPS) is available"))
-    elif not torch.backends.mps.is_built():
-        found.append(("mps", False, "this torch build has no MPS support (MPS exists only on macOS builds)"))
-    else:
-        found.append(("mps", False, "torch has MPS support but this macOS/hardware does not offer it"))
-
-    if importlib.util.find_spec("torch_xla") is None:
-        found.append(("xla", False, "torch_xla is not installed (see README: XLA/TPU)"))
-    else:
-        pjrt = os.environ.get("PJRT_DEVICE", "unset")
-        found.append(("xla", True, f"torch_xla is installed; PJRT_DEVICE={pjrt}"))
-    return found
+    """``(name, available, reason)`` per Lightning accelerator name, in the order ``accelerator: auto`` tries them."""
+    return [(probe.name, probe.available, probe.reason) for probe in devices.probe_all()]
 
 
 def auto_choice() -> str:
-    """The accelerator a ``Trainer(accelerator="auto")`` actually resolves to here."""
-    from lightning.pytorch import Trainer
-
-    trainer = Trainer(
-        accelerator="auto",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
-    return type(trainer.accelerator).__name__
+    """The accelerator ``--trainer.accelerator auto`` resolves to here, and why."""
+    choice = devices.choose_auto()
+    return f"{choice.name} (first available of {', '.join(devices.AUTO_ORDER)}: {choice.reason})"
 
 
 def main(argv: Sequence[str] = ()) -> int:
@@ -73,8 +42,8 @@ def main(argv: Sequence[str] = ()) -> int:
     print("versions")
     for name, version in package_versions().items():
         print(f"  {name:<16} {version}")
-    print("accelerators")
+    print("accelerators, in the order accelerator='auto' tries them")
     for name, available, reason in accelerators():
-        print(f"  {name:<5} {'yes' if available else 'no ':<3}  {reason}")
+        print(f"  {LABELS.get(name, name):<9} {'yes' if available else 'no ':<3}  {reason}")
     print(f"accelerator='auto' picks: {auto_choice()}")
     return 0

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
-from lightning.pytorch.utilities import rank_zero_only
 
 
 def output_dir(trainer: pl.Trainer) -> Path:
@@ -27,8 +26,10 @@ class HousePriceReport(pl.Callback):
         if "train_loss" in trainer.callback_metrics:
             self.losses.append(trainer.callback_metrics["train_loss"].item())
 
-    @rank_zero_only
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        folder = output_dir(trainer)  # under DDP a collective (log_dir is broadcast): every rank must ask
+        if not trainer.is_global_zero:
+            return
         dollars = pl_module.dollar_coefficients()
         names = trainer.datamodule.column_names
         raw_terms = " + ".join(f"{dollars[f'a{i + 1}']:,.2f}·{name}" for i, name in enumerate(names[:-1]))
@@ -36,7 +37,6 @@ class HousePriceReport(pl.Callback):
         print(f"learned (dollars):          price = {raw_terms} + {dollars['c']:,.2f}")
         if self.losses:
             print(f"final training loss: {self.losses[-1]:.6f} after {len(self.losses)} epochs")
-        folder = output_dir(trainer)
         folder.mkdir(parents=True, exist_ok=True)
         self._plot(folder, trainer.datamodule, pl_module)
         print(f"figures: {folder / 'loss_curve.png'}, {folder / 'fit.png'}")

@@ -54,7 +54,10 @@ class CNN(ImageClassifier):
         layers: a preset name (``course``, ``convnet``, ``deeper``; see :data:`PRESETS`) or a spec list.
         activation: one of :data:`~ptref.models.classifier.ACTIVATIONS`.
         in_channels, image_size: input images ``[B, in_channels, image_size, image_size]``.
-        num_classes, init, learning_rate: see :class:`~ptref.models.classifier.ImageClassifier`.
+        channels_last: keep conv weights and activations in NHWC memory (``torch.channels_last``), the
+            layout TensorFlow/oneDNN convolutions use; shapes stay NCHW. Opt-in: it pays on GPUs with
+            tensor cores and sometimes on CPU (measured in ``docs/devices.md``).
+        num_classes, init, learning_rate, compile: see :class:`~ptref.models.classifier.ImageClassifier`.
     """
 
     def __init__(
@@ -66,9 +69,13 @@ class CNN(ImageClassifier):
         num_classes: int = 10,
         init: Init = "torch",
         learning_rate: float = 1e-3,
+        channels_last: bool = False,
+        compile: bool = False,
     ) -> None:
-        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
+        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate, compile=compile)
         self.example_input_array = torch.zeros(1, in_channels, image_size, image_size)  # summary shapes
+        if channels_last:
+            self.net.to(memory_format=torch.channels_last)  # the 4-D conv weights; kept by later .to(device)
 
     def build_network(self) -> nn.Module:
         spec = resolve_preset(self.hparams.layers, PRESETS, "CNN")
@@ -113,4 +120,6 @@ class CNN(ImageClassifier):
             raise ValueError(
                 f"the CNN takes images [B, C, H, W], got shape {tuple(x.shape)}; use the data layout 'image'"
             )
+        if self.hparams.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         return self.net(x)

@@ -1,0 +1,108 @@
+"""Every workflow trained a few steps on torch_xla's CPU PJRT device matches the same run on plain CPU.
+
+Runs only in the XLA environment (``.ci/xla``: torch 2.9 + torch-xla 2.9 in their own virtualenv) as
+``pytest -m xla tests/test_xla.py``; the default run deselects the ``xla`` mark (pyproject addopts).
+Both runs go through the real CLI (``ptref fit ... --trainer.accelerator xla_cpu`` vs ``cpu``) and are
+compared epoch by epoch from their ``metrics.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ptref.cli import main
+
+pytestmark = pytest.mark.xla
+
+REPO = Path(__file__).resolve().parents[1]
+QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
+
+MNIST = str(REPO.parent / "shared" / "datasets" / "mnist-t10k")
+# A few steps with plain SGD: Adam's m/sqrt(v) turns an ulp of difference in a gradient that is ~0 (a
+# cancellation) into a step of ±lr, so Adam runs cannot be compared weight for weight; SGD keeps every
+# difference at round-off size and so checks each op (conv, pool, linear, cross-entropy, backward).
+FEW_BATCHES = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "3", "--trainer.limit_val_batches", "1",
+               "--trainer.log_every_n_steps", "1", "--data.data_dir", MNIST,
+               "--optimizer", "torch.optim.SGD", "--optimizer.lr", "0.1"]
+# (experiment, extra flags). The CNN preset without Dropout: XLA draws its own random masks, so a
+# Dropout network cannot match CPU step for step (Dropout itself runs on XLA).
+WORKFLOWS = {
+    "house_price": ("house_price.yaml", ["--trainer.max_epochs", "20"]),
+    "house_price_1d": ("house_price_1d.yaml", ["--trainer.max_epochs", "20"]),
+    "house_price_minibatch": ("house_price.yaml", ["--trainer.max_epochs", "5", "--data.batch_size", "16"]),
+    "mnist_softmax": ("mnist_softmax_t10k.yaml", FEW_BATCHES),
+    "mnist_mlp": ("mnist_mlp_t10k.yaml", FEW_BATCHES),
+    "mnist_cnn": ("mnist_cnn_t10k.yaml", [*FEW_BATCHES, "--model.layers", "convnet"]),
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def xla_device_first():
+    """Create the XLA device before any CPU backward: the other order trips an autograd assert in torch_xla 2.9."""
+    os.environ.setdefault("PJRT_DEVICE", "CPU")
+    import torch_xla  # noqa: PLC0415 - only the XLA environment has it
+
+    return torch_xla.device()
+
+
+def fit(out: Path, accelerator: str, config: str, flags: list[str]) -> tuple[dict[str, np.ndarray], dict]:
+    """``ptref fit`` on ``accelerator``: every logged column of ``metrics.csv``, and the final weights."""
+    main(["fit", "--config", str(REPO / "experiments" / config), "--trainer.default_root_dir", str(out),
+          "--trainer.accelerator", accelerator, *QUIET, *flags])
+    with (out / "version_0" / "metrics.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    metrics = {key: np.array([float(row[key]) if row[key] else np.nan for row in rows]) for key in rows[0]}
+    checkpoint = max((out / "version_0" / "checkpoints").glob("*.ckpt"), key=lambda path: path.stat().st_mtime)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
+    return metrics, {name: value.numpy() for name, value in state.items() if value.is_floating_point()}
+
+
+@pytest.mark.parametrize("workflow", list(WORKFLOWS))
+def test_training_on_the_xla_device_matches_cpu(workflow, tmp_path):
+    config, flags = WORKFLOWS[workflow]
+    xla_metrics, xla_weights = fit(tmp_path / "xla", "xla_cpu", config, flags)
+    cpu_metrics, cpu_weights = fit(tmp_path / "cpu", "cpu", config, flags)
+    assert xla_metrics.keys() == cpu_metrics.keys() and xla_weights.keys() == cpu_weights.keys()
+    # XLA compiles its own float32 kernels (other summation order, fused ops), so values differ by a few
+    # ulp: measured here <= 3.3e-7 relative on losses and weights of normal size; rtol 2e-6 is ~16 ulp.
+    # Values that are 0 in exact arithmetic (the house-price bias on centred data) sit at round-off,
+    # <= 1e-9: atol 1e-8. Weights that SGD drove close to 0 carry the round-off of their larger updates
+    # (measured <= 7.5e-9 absolute): atol 5e-8, ~10 ulp at the weights' initial size (~0.03).
+    for key in cpu_metrics:
+        np.testing.assert_allclose(xla_metrics[key], cpu_metrics[key], rtol=2e-6, atol=1e-8, err_msg=key)
+    for name in cpu_weights:
+        np.testing.assert_allclose(xla_weights[name], cpu_weights[name], rtol=2e-6, atol=5e-8, err_msg=name)
+
+def test_the_xla_run_really_used_the_xla_device(tmp_path):
+    import lightning.pytorch as pl
+
+    from ptref.data import HousePriceDataModule
+    from ptref.devices import XLACPUAccelerator
+    from ptref.models import LinearRegression
+
+    devices_seen = []
+
+    class RecordDevice(pl.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            devices_seen.append((batch[0].device.type, next(pl_module.parameters()).device.type))
+
+    trainer = pl.Trainer(accelerator=XLACPUAccelerator(), devices=1, max_epochs=2, logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                         callbacks=[RecordDevice()], default_root_dir=tmp_path)
+    trainer.fit(LinearRegression(), HousePriceDataModule())
+    assert type(trainer.strategy).__name__ == "SingleDeviceXLAStrategy"
+    assert devices_seen == [("xla", "xla")] * 2
+
+
+def test_auto_leaves_the_cpu_pjrt_device_opt_in_and_says_how():
+    from ptref import devices
+
+    probe = devices.probe_tpu()  # the real probe, torch_xla installed, no TPU chip: must not hang
+    assert not probe.available and "--trainer.accelerator xla_cpu" in probe.reason
+    assert devices.choose_auto().name == "cpu"
