@@ -19,13 +19,13 @@ def shared_dataset(*parts: str) -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def house_price_csv() -> Path:
     """The course's two-feature house-price CSV (area, bedrooms, price; 47 rows)."""
     return shared_dataset("house-price", "data1.csv")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def mnist_t10k_dir() -> Path:
     """The real MNIST test split as the official IDX .gz files."""
     return shared_dataset("mnist-t10k")

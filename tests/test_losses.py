@@ -1,4 +1,6 @@
-"""ptref.losses against NumPy written here from the Keras formulas (keras/src/losses/losses.py, backend/tensorflow/nn.py).
+"""ptref.losses against NumPy written here from the Keras formulas.
+
+Sources: keras/src/losses/losses.py and keras/src/backend/tensorflow/nn.py.
 
 Inputs are float64, so a correct formula agrees to ~1e-15; rtol 1e-10 only absorbs rounding. Every wrong
 convention tested here (divisor, clipping, smoothing, renormalization, rank alignment) moves the loss by > 1e-3.

@@ -142,6 +142,7 @@ def test_a_few_training_steps_lower_the_loss(tmp_path, mnist_t10k_dir, model, la
     # Without a step (e.g. a detached loss) the loss stays equal, with a wrong sign it rises.
     assert loss() < before
     assert {"train_loss_epoch", "train_acc_epoch"} <= set(trainer.callback_metrics)
+    assert not list(tmp_path.rglob("*.png"))  # no logger, so no run folder: figures are not dumped anywhere
 
 
 def test_keras_init_gives_glorot_uniform_kernels_and_zero_biases():

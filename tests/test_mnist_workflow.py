@@ -21,20 +21,13 @@ EXPERIMENTS = sorted((REPO / "experiments").glob("*mnist*.yaml"))
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, mnist_t10k_dir_module) -> Path:
+def trained_run(tmp_path_factory, mnist_t10k_dir) -> Path:
     """One epoch of the t10k CNN experiment on 64 digits; returns its version folder."""
     root = tmp_path_factory.mktemp("runs")
     main(["fit", "--config", str(REPO / "experiments" / "mnist_cnn_t10k.yaml"),
-          "--data.data_dir", str(mnist_t10k_dir_module), "--data.subset", "64", "--trainer.max_epochs", "2",
+          "--data.data_dir", str(mnist_t10k_dir), "--data.subset", "64", "--trainer.max_epochs", "2",
           "--trainer.enable_progress_bar", "false", "--trainer.default_root_dir", str(root)])
     return root / "version_0"
-
-
-@pytest.fixture(scope="module")
-def mnist_t10k_dir_module() -> Path:
-    from conftest import shared_dataset
-
-    return shared_dataset("mnist-t10k")
 
 
 def test_fit_writes_checkpoint_logs_and_figures_in_one_folder(trained_run):
@@ -46,7 +39,7 @@ def test_fit_writes_checkpoint_logs_and_figures_in_one_folder(trained_run):
     assert [row["epoch"] for row in rows if row["val_acc"]] == ["0", "1"]
 
 
-def test_test_with_the_checkpoint_reports_accuracy_and_draws_the_test_figures(trained_run, mnist_t10k_dir_module):
+def test_test_with_the_checkpoint_reports_accuracy_and_draws_the_test_figures(trained_run, mnist_t10k_dir):
     main(["test", "--config", str(trained_run / "config.yaml"), "--ckpt_path", str(trained_run / "checkpoints" /
           "last.ckpt"), "--trainer.enable_progress_bar", "false"])
     test_run = trained_run.parent / "version_1"

@@ -17,15 +17,20 @@ import pytest
 import torch
 
 import ptref.optim as optim
-from ptref.optim.schedules import ExponentialDecay
+from ptref.optim.schedules import ExponentialDecay, LearningRateSchedule
 
 STEPS = 60
 SHAPES = [(4, 3), (3,), (2, 2, 3)]
 
 
-def changing_lr(step: int) -> float:
+class ChangingLR(LearningRateSchedule):
     """A learning rate that changes every step (and jumps at step 20), to catch lr kept in the wrong place."""
-    return 0.05 * 0.97**step * (0.3 if step >= 20 else 1.0)
+
+    def __call__(self, step: int) -> float:
+        return 0.05 * 0.97**step * (0.3 if step >= 20 else 1.0)
+
+
+changing_lr = ChangingLR()
 
 
 # --- NumPy references: one Keras update for one tensor; `s` is that tensor's state, t = iterations + 1 ---

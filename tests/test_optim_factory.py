@@ -12,6 +12,7 @@ from lightning.pytorch.cli import LightningCLI
 from torch.utils.data import DataLoader, TensorDataset
 
 import ptref.optim as optim
+from ptref.cli import main as ptref_main
 from ptref.optim.schedules import CosineDecay, ExponentialDecay, KerasScheduleLR
 
 QUIET = ["--trainer.logger", "false", "--trainer.enable_checkpointing", "false",
@@ -115,6 +116,21 @@ def test_lightning_cli_takes_a_keras_schedule_as_learning_rate():
     )
     assert cli.model.lrs == pytest.approx([0.1, 0.05, 0.025])
     assert cli.trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(0.0125)
+
+
+def test_ptref_fit_trains_with_a_ptref_optimizer_and_checkpoints_its_iterations(tmp_path):
+    with mock.patch.object(sys, "argv", ["ptref"]):
+        ptref_main([
+            "fit", "--model", "lightning.pytorch.demos.boring_classes.BoringModel",
+            "--data", "lightning.pytorch.demos.boring_classes.BoringDataModule",
+            "--optimizer", "ptref.optim.Adam", "--optimizer.learning_rate", "0.01",
+            "--trainer.max_steps", "3", "--trainer.logger", "false", "--trainer.enable_progress_bar", "false",
+            "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", str(tmp_path),
+        ])
+    (checkpoint,) = tmp_path.glob("**/*.ckpt")
+    state = torch.load(checkpoint, weights_only=True)["optimizer_states"][0]
+    assert state["state"]["iterations"] == 3
+    assert state["param_groups"][0]["lr"] == 0.01 and state["param_groups"][0]["beta_1"] == 0.9  # Keras names
 
 
 class ScheduledTiny(Tiny):

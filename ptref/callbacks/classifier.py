@@ -1,6 +1,6 @@
 """What the course shows around an MNIST classifier: figures and predictions.
 
-Figures are PNG files in the run's folder (the logger's ``version_N``):
+Figures are PNG files in the run's folder (the logger's ``version_N``; a run without a logger writes none):
 
 - ``label_distribution.png`` (fit start): examples per class in the training set;
 - ``training_curves.png`` (fit end): the course's two panels, accuracy and loss per epoch, train and
@@ -32,13 +32,18 @@ def _pyplot():
     return plt
 
 
-def _save(figure: Any, trainer: pl.Trainer, name: str) -> Path:
-    folder = Path(trainer.log_dir or trainer.default_root_dir)
+def _save(figure: Any, trainer: pl.Trainer, name: str) -> Path | None:
+    """Write ``figure`` into the run's folder; a run without a logger has no folder, so nothing is written."""
+    plt = _pyplot()
+    if not trainer.loggers:  # else Lightning's log_dir falls back to the working directory
+        plt.close(figure)
+        return None
+    folder = Path(trainer.log_dir)
     folder.mkdir(parents=True, exist_ok=True)
     if figure.get_layout_engine() is None:  # torchmetrics' plots bring their own layout
         figure.tight_layout()
     figure.savefig(folder / name, dpi=100)
-    _pyplot().close(figure)
+    plt.close(figure)
     rank_zero_info(f"figure: {folder / name}")
     return folder / name
 

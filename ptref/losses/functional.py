@@ -100,7 +100,8 @@ def categorical_crossentropy(
     sample_weight: Tensor | None = None,
     reduction: Reduction = "sum_over_batch_size",
 ) -> Tensor:
-    """``-sum(y * log p)`` over the class ``axis``, ``y`` one-hot (or soft). TF: ``keras.losses.CategoricalCrossentropy``.
+    """``-sum(y * log p)`` over the class ``axis``, ``y`` one-hot (or soft).
+    TF: ``keras.losses.CategoricalCrossentropy``.
 
     Probabilities are first renormalized to sum to 1, then clipped to ``[1e-7, 1 - 1e-7]``;
     ``label_smoothing`` replaces ``y`` by ``y * (1 - ls) + ls / num_classes``.

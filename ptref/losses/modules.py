@@ -25,7 +25,8 @@ class _KerasLoss(nn.Module):
         self.settings = settings
 
     def forward(self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
-        return type(self).function(y_true, y_pred, sample_weight=sample_weight, reduction=self.reduction, **self.settings)
+        function = type(self).function
+        return function(y_true, y_pred, sample_weight=sample_weight, reduction=self.reduction, **self.settings)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in {**self.settings, "reduction": self.reduction}.items())

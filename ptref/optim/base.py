@@ -57,8 +57,8 @@ class KerasOptimizer(Optimizer):
 
     Args:
         params: parameters or param groups, as for any ``torch.optim.Optimizer``.
-        learning_rate: a float, or a :class:`~ptref.optim.schedules.LearningRateSchedule` evaluated at the
-            0-based iteration count before every step.
+        learning_rate: a float, or a :class:`~ptref.optim.schedules.LearningRateSchedule` (subclass it for a
+            custom rule, as in Keras) evaluated at the 0-based iteration count before every step.
         weight_decay: decoupled decay ``w -= w * weight_decay * lr`` before the update (Keras semantics; not
             the L2-coupled ``weight_decay`` of most ``torch.optim`` classes). ``None`` disables it.
         clipnorm: clip each gradient tensor to this L2 norm on its own.
@@ -79,8 +79,9 @@ class KerasOptimizer(Optimizer):
     ) -> None:
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set (as in Keras)")
-        self.learning_rate_schedule = learning_rate if callable(learning_rate) else None
-        lr = float(learning_rate(0) if callable(learning_rate) else learning_rate)
+        schedule = learning_rate if isinstance(learning_rate, LearningRateSchedule) else None
+        self.learning_rate_schedule = schedule
+        lr = float(learning_rate if schedule is None else schedule(0))
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
@@ -104,6 +105,8 @@ class KerasOptimizer(Optimizer):
         raise NotImplementedError
 
     def _clip(self, grads: list[Tensor]) -> list[Tensor]:
+        if not grads:
+            return grads
         if self.clipnorm:
             return [clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm:

@@ -44,9 +44,8 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({args})"
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``lr(s) = initial_learning_rate * decay_rate ** (s / decay_steps)``; with ``staircase`` the exponent is
-    ``floor(s / decay_steps)``. TF: ``keras.optimizers.schedules.ExponentialDecay``."""
+class _DecayOverSteps(LearningRateSchedule):
+    """Shared by the exponential and inverse-time decays: progress ``p = s / decay_steps``, floored if staircase."""
 
     def __init__(
         self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False
@@ -58,32 +57,25 @@ class ExponentialDecay(LearningRateSchedule):
         self.decay_rate = decay_rate
         self.staircase = staircase
 
-    def __call__(self, step: int) -> float:
+    def _progress(self, step: int) -> float:
         p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate**p
+        return math.floor(p) if self.staircase else p
 
 
-class InverseTimeDecay(LearningRateSchedule):
-    """``lr(s) = initial_learning_rate / (1 + decay_rate * s / decay_steps)``; with ``staircase``
-    ``s / decay_steps`` is floored. TF: ``keras.optimizers.schedules.InverseTimeDecay``."""
-
-    def __init__(
-        self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False
-    ) -> None:
-        if decay_steps <= 0:
-            raise ValueError(f"decay_steps must be > 0, got {decay_steps}")
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
+class ExponentialDecay(_DecayOverSteps):
+    """``lr(s) = initial_learning_rate * decay_rate ** p`` with ``p = s / decay_steps``, floored if ``staircase``.
+    TF: ``keras.optimizers.schedules.ExponentialDecay`` (torch: ``ExponentialLR``/``StepLR`` stepped per batch)."""
 
     def __call__(self, step: int) -> float:
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1 + self.decay_rate * p)
+        return self.initial_learning_rate * self.decay_rate ** self._progress(step)
+
+
+class InverseTimeDecay(_DecayOverSteps):
+    """``lr(s) = initial_learning_rate / (1 + decay_rate * p)`` with ``p = s / decay_steps``, floored if
+    ``staircase``. TF: ``keras.optimizers.schedules.InverseTimeDecay`` (no torch scheduler)."""
+
+    def __call__(self, step: int) -> float:
+        return self.initial_learning_rate / (1 + self.decay_rate * self._progress(step))
 
 
 class PolynomialDecay(LearningRateSchedule):
