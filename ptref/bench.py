@@ -47,13 +47,16 @@ from ptref.cli import PtrefCLI
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 WORKFLOWS = {"softmax": "mnist_softmax_t10k.yaml", "mlp": "mnist_mlp_t10k.yaml", "cnn": "mnist_cnn_t10k.yaml"}
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
-CHECKPOINT_AT_END = ["--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-                     "--trainer.callbacks.every_n_epochs=0", "--trainer.callbacks.save_last=true"]
-HOUSE_PRICE_VARIANTS = {  # each switches off one more part of the real CLI run
+NO_PROGRESS_BAR = QUIET[:2]
+CHECKPOINT_AT_END = ["--trainer.callbacks", json.dumps(
+    [{"class_path": "lightning.pytorch.callbacks.ModelCheckpoint", "init_args": {"every_n_epochs": 0, "save_last": True}}])]
+HOUSE_PRICE_VARIANTS = {  # each switches off one more part of the real CLI run (the YAML's callbacks replaced)
     "CLI defaults": [],
-    "- progress bar": QUIET[:2],
-    "- checkpoint each epoch": [*QUIET[:2], *CHECKPOINT_AT_END],
-    "- loggers (CSV, TensorBoard)": [*QUIET[:2], "--trainer.enable_checkpointing", "false", "--trainer.logger", "false"],
+    "- progress bar": NO_PROGRESS_BAR,
+    "- checkpoint each epoch (one at the end)": [*NO_PROGRESS_BAR, *CHECKPOINT_AT_END],
+    "- loggers (CSV, TensorBoard)": [*NO_PROGRESS_BAR, *CHECKPOINT_AT_END, "--trainer.logger", "false"],
+    "- checkpointing": [*NO_PROGRESS_BAR, "--trainer.callbacks", "[]", "--trainer.enable_checkpointing", "false",
+                        "--trainer.logger", "false"],
 }
 
 
@@ -237,6 +240,10 @@ def main(argv: Sequence[str] = ()) -> int:
         parser.error("--epochs must exceed --warmup")
     if args.threads:
         torch.set_num_threads(args.threads)
+    if "OMP_WAIT_POLICY" not in os.environ and os.getloadavg()[0] > (os.cpu_count() or 1) / 2:
+        print("note: other processes are using the cores and OMP_WAIT_POLICY is unset; PyTorch's spin-waiting "
+              "threads lose 10-100x to such load (docs/devices.md). For fair numbers start with "
+              "OMP_WAIT_POLICY=PASSIVE.", file=sys.stderr)
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="lightning")
     # TensorBoard's writer imports all of TensorFlow when it is installed (seconds, and TF in this

@@ -31,7 +31,8 @@ WORKFLOWS = {
     "house_price": ("house_price.yaml", ["--trainer.max_epochs", "20"]),
     "mnist_softmax": ("mnist_softmax_t10k.yaml", FEW_BATCHES),
     "mnist_mlp": ("mnist_mlp_t10k.yaml", FEW_BATCHES),
-    "mnist_cnn": ("mnist_cnn_t10k.yaml", [*FEW_BATCHES, "--model.layers", "convnet"]),
+    # PyTorch init: from the Keras init the trajectory meets a ReLU kink that round-off flips (tests/test_xla.py).
+    "mnist_cnn": ("mnist_cnn_t10k.yaml", [*FEW_BATCHES, "--model.layers", "convnet", "--model.init", "torch"]),
 }
 
 
@@ -67,8 +68,10 @@ def test_training_on_the_gpu_matches_cpu(workflow, tmp_path):
     gpu_metrics, gpu_weights = fit(tmp_path / "cuda", config, "--trainer.accelerator", "cuda", *flags)
     cpu_metrics, cpu_weights = fit(tmp_path / "cpu", config, "--trainer.accelerator", "cpu", *flags)
     # Other kernels, other summation orders: a few ulp per value per step (first setting, unmeasured).
+    # Accuracy counts argmaxes: round-off may flip one near-tie prediction per 128-image batch.
     for key in cpu_metrics:
-        np.testing.assert_allclose(gpu_metrics[key], cpu_metrics[key], rtol=1e-5, atol=1e-7, err_msg=key)
+        atol = 1 / 128 if "acc" in key else 1e-7
+        np.testing.assert_allclose(gpu_metrics[key], cpu_metrics[key], rtol=1e-5, atol=atol, err_msg=key)
     for name in cpu_weights:
         np.testing.assert_allclose(gpu_weights[name], cpu_weights[name], rtol=1e-5, atol=1e-7, err_msg=name)
 
@@ -94,4 +97,5 @@ def test_cnn_speed_options_train_like_the_default(option, tmp_path):
     default, _ = fit(tmp_path / "default", config, "--trainer.accelerator", "cuda", *flags)
     switched, _ = fit(tmp_path / "switched", config, "--trainer.accelerator", "cuda", *flags, *option)
     for key in default:
-        np.testing.assert_allclose(switched[key], default[key], rtol=1e-4, atol=1e-6, err_msg=key)
+        atol = 1 / 128 if "acc" in key else 1e-6  # one flipped near-tie prediction per batch, see above
+        np.testing.assert_allclose(switched[key], default[key], rtol=1e-4, atol=atol, err_msg=key)

@@ -31,14 +31,16 @@ FEW_BATCHES = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "3"
                "--trainer.log_every_n_steps", "1", "--data.data_dir", MNIST,
                "--optimizer", "torch.optim.SGD", "--optimizer.lr", "0.1"]
 # (experiment, extra flags). The CNN preset without Dropout: XLA draws its own random masks, so a
-# Dropout network cannot match CPU step for step (Dropout itself runs on XLA).
+# Dropout network cannot match CPU step for step (Dropout itself runs on XLA). And PyTorch's init for it:
+# from the Keras init this trajectory meets a conv pre-activation at ~0 by step 6, whose ReLU round-off
+# flips on one side only; that changes a gradient term outright (weights then differ by ~1e-4, measured).
 WORKFLOWS = {
     "house_price": ("house_price.yaml", ["--trainer.max_epochs", "20"]),
     "house_price_1d": ("house_price_1d.yaml", ["--trainer.max_epochs", "20"]),
     "house_price_minibatch": ("house_price.yaml", ["--trainer.max_epochs", "5", "--data.batch_size", "16"]),
     "mnist_softmax": ("mnist_softmax_t10k.yaml", FEW_BATCHES),
     "mnist_mlp": ("mnist_mlp_t10k.yaml", FEW_BATCHES),
-    "mnist_cnn": ("mnist_cnn_t10k.yaml", [*FEW_BATCHES, "--model.layers", "convnet"]),
+    "mnist_cnn": ("mnist_cnn_t10k.yaml", [*FEW_BATCHES, "--model.layers", "convnet", "--model.init", "torch"]),
 }
 
 
@@ -74,8 +76,11 @@ def test_training_on_the_xla_device_matches_cpu(workflow, tmp_path):
     # Values that are 0 in exact arithmetic (the house-price bias on centred data) sit at round-off,
     # <= 1e-9: atol 1e-8. Weights that SGD drove close to 0 carry the round-off of their larger updates
     # (measured <= 7.5e-9 absolute): atol 5e-8, ~10 ulp at the weights' initial size (~0.03).
+    # Accuracy counts argmaxes: round-off may flip one near-tie prediction in a 128-image batch (seen on
+    # the CNN with Keras init), while losses and weights agree to round-off.
     for key in cpu_metrics:
-        np.testing.assert_allclose(xla_metrics[key], cpu_metrics[key], rtol=2e-6, atol=1e-8, err_msg=key)
+        atol = 1 / 128 if "acc" in key else 1e-8
+        np.testing.assert_allclose(xla_metrics[key], cpu_metrics[key], rtol=2e-6, atol=atol, err_msg=key)
     for name in cpu_weights:
         np.testing.assert_allclose(xla_weights[name], cpu_weights[name], rtol=2e-6, atol=5e-8, err_msg=name)
 
