@@ -172,9 +172,9 @@ def house_price_steps(args: argparse.Namespace, root: Path) -> dict:
     from ptref.models import LinearRegression
 
     result: dict[str, float] = {}
-    for name, flags in HOUSE_PRICE_VARIANTS.items():
-        timer, trainer = cli_fit("house_price.yaml", root / "house_price", "--data.csv_path", args.house_price,
-                                 "--seed_everything", "0", *flags)
+    for index, (name, flags) in enumerate(HOUSE_PRICE_VARIANTS.items()):
+        timer, trainer = cli_fit("house_price.yaml", root / f"house_price_{index}", "--data.csv_path",
+                                 args.house_price, "--seed_everything", "0", *flags)
         result[f"lightning: {name}"] = 1e3 * timer.loop_seconds / trainer.global_step
     data = HousePriceDataModule(csv_path=args.house_price)
     data.setup("fit")
