@@ -8,9 +8,9 @@ import lightning.pytorch as pl
 import torch
 
 
-def output_dir(trainer: pl.Trainer) -> Path:
-    """The run's folder: the first logger's version folder, else ``default_root_dir``."""
-    return Path(trainer.log_dir or trainer.default_root_dir)
+def output_dir(trainer: pl.Trainer) -> Path | None:
+    """The run's folder (the loggers' version folder); ``None`` when the run has no logger."""
+    return Path(trainer.log_dir) if trainer.loggers and trainer.log_dir else None
 
 
 class HousePriceReport(pl.Callback):
@@ -37,6 +37,9 @@ class HousePriceReport(pl.Callback):
         print(f"learned (dollars):          price = {raw_terms} + {dollars['c']:,.2f}")
         if self.losses:
             print(f"final training loss: {self.losses[-1]:.6f} after {len(self.losses)} epochs")
+        if folder is None:
+            print("figures: not written (the run has no logger, hence no run folder)")
+            return
         folder.mkdir(parents=True, exist_ok=True)
         self._plot(folder, trainer.datamodule, pl_module)
         print(f"figures: {folder / 'loss_curve.png'}, {folder / 'fit.png'}")
