@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,7 +41,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from ptref.bench_report import write_report
-from ptref.cli import PtrefCLI
+from ptref.cli import PtrefCLI, tensorboard_without_tensorflow
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 WORKFLOWS = {"softmax": "mnist_softmax_t10k.yaml", "mlp": "mnist_mlp_t10k.yaml", "cnn": "mnist_cnn_t10k.yaml"}
@@ -246,9 +245,7 @@ def main(argv: Sequence[str] = ()) -> int:
               "OMP_WAIT_POLICY=PASSIVE.", file=sys.stderr)
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="lightning")
-    # TensorBoard's writer imports all of TensorFlow when it is installed (seconds, and TF in this
-    # process); its own no-TF switch makes it use the bundled stub, which writes the same event files.
-    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+    tensorboard_without_tensorflow()  # as `ptref fit` does
     report = {"machine": {"cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                           "loadavg_start": os.getloadavg(), "python": platform.python_version(),
                           "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "unset"),

@@ -13,16 +13,19 @@ from __future__ import annotations
 import importlib
 import pickle
 import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.callbacks import ProgressBar as ProgressBarBase
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ptref.callbacks.divergence import DivergenceGuard, TrainingDiverged
+from ptref.callbacks.progress import ProgressBar
 from ptref.callbacks.rng_state import RNGStateCheckpoint
 from ptref.devices import resolve_accelerator
 
@@ -37,6 +40,17 @@ EXTRA_COMMANDS = {
 EPILOG = "ptref's own subcommands: " + ", ".join(f"'ptref {name} --help'" for name in EXTRA_COMMANDS)
 
 
+def tensorboard_without_tensorflow() -> None:
+    """Make TensorBoard's event writer use its bundled TF stub, not TensorFlow (when TF is installed).
+
+    ``torch.utils.tensorboard`` imports all of TensorFlow when it is installed (3-4 s, and TF's threads in a
+    training process); the stub writes the same event files. TensorBoard's own switch for this is the
+    presence of a ``tensorboard.compat.notf`` module. Only for a process that has not loaded TensorBoard's
+    ``tf`` yet, and only in ``ptref``'s own commands: a user's process that imports ptref is left alone.
+    """
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+
+
 class PtrefCLI(LightningCLI):
     """LightningCLI whose ``--model``/``--data`` accept any LightningModule/DataModule (short names for ptref's).
 
@@ -48,6 +62,8 @@ class PtrefCLI(LightningCLI):
     - ``fit --ckpt_path last`` resumes from the newest ``last.ckpt`` of any earlier run under
       ``default_root_dir`` (the resumed run logs into a new ``version_N``: nothing is overwritten);
     - every run carries :class:`RNGStateCheckpoint` (exact resume) and :class:`DivergenceGuard` (NaN stop);
+    - the progress bar is :class:`ptref.callbacks.progress.ProgressBar` (tqdm; one bar over the epochs when
+      every epoch is a single batch);
     - ``--trainer.accelerator auto`` (the default) tries CUDA, MPS, XLA/TPU, CPU in that order (ptref.devices).
     """
 
@@ -62,6 +78,13 @@ class PtrefCLI(LightningCLI):
                 CSVLogger(root, name="", version=version),
                 TensorBoardLogger(root, name="", version=version),
             ]
+        callbacks = trainer_config.get("callbacks") or []
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        if trainer_config.get("enable_progress_bar") is not False and not any(
+            isinstance(callback, ProgressBarBase) for callback in callbacks
+        ):
+            # tqdm's plain-text bar (Lightning would pick Rich when it is installed: garbled in CI logs).
+            kwargs["callbacks"] = [*callbacks, ProgressBar()]
         return super().instantiate_trainer(**kwargs)
 
     def _parse_ckpt_path(self) -> None:
@@ -130,6 +153,7 @@ def main(args: Sequence[str] | None = None) -> int | None:
     if argv and argv[0] in EXTRA_COMMANDS:
         return importlib.import_module(EXTRA_COMMANDS[argv[0]]).main(argv[1:])
 
+    tensorboard_without_tensorflow()
     # Importing the packages registers their classes, so `--model LinearRegression` works by short name.
     importlib.import_module("ptref.data")
     importlib.import_module("ptref.models")

@@ -20,9 +20,14 @@ QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summa
 def fit(out: Path, *extra: str, config: str = "house_price.yaml") -> dict[str, np.ndarray]:
     """Run ``ptref fit`` and return its per-epoch metrics read back from the CSV log."""
     main(["fit", "--config", str(REPO / "experiments" / config), "--trainer.default_root_dir", str(out), *QUIET, *extra])
+    # Lightning writes train_loss and the model writes w1, w2, b on rows of their own: merge them by step.
+    by_step: dict[int, dict[str, float]] = {}
     with (out / "version_0" / "metrics.csv").open() as handle:
-        rows = [row for row in csv.DictReader(handle) if row["train_loss"]]
-    return {key: np.array([float(row[key]) for row in rows]) for key in rows[0] if key not in ("epoch", "step")}
+        for row in csv.DictReader(handle):
+            values = {key: float(value) for key, value in row.items() if value and key not in ("epoch", "step")}
+            by_step.setdefault(int(row["step"]), {}).update(values)
+    rows = [by_step[step] for step in sorted(by_step)]
+    return {key: np.array([row[key] for row in rows]) for key in rows[0]}
 
 
 def numpy_gradient_descent(csv_path: Path, epochs: int = 500, lr: float = 0.01):

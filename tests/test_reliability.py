@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import zipfile
 from pathlib import Path
@@ -13,6 +14,8 @@ from ptref.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
+EVERY_EPOCH = ["--trainer.callbacks", json.dumps([{"class_path": "ptref.callbacks.checkpoint.ModelCheckpoint",
+                                                   "init_args": {"save_last": True, "every_n_epochs": 1}}])]
 
 
 def run(*args: str) -> int | None:
@@ -23,7 +26,7 @@ def test_divergence_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp
     # lr 3 is past the stability limit of full-batch GD on this data: the loss overflows after ~35 steps.
     code = main(["fit", "--config", str(REPO / "experiments" / "house_price.yaml"), *QUIET,
                  "--data.csv_path", str(house_price_csv), "--model.learning_rate", "3",
-                 "--trainer.default_root_dir", str(tmp_path)])
+                 "--trainer.default_root_dir", str(tmp_path), *EVERY_EPOCH])
     assert code == 1
     message = capsys.readouterr().err
     assert "training diverged" in message and "Lower the learning rate" in message and "gradient_clip_val" in message

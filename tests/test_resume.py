@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,9 +17,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
+# The YAML checkpoints every 100 epochs; here every epoch, so that a kill after epoch 2 has one to resume.
+EVERY_EPOCH = ["--trainer.callbacks", json.dumps([{"class_path": "ptref.callbacks.checkpoint.ModelCheckpoint",
+                                                   "init_args": {"save_last": True, "every_n_epochs": 1}}])]
 HOUSE_PRICE = [
     "--config", str(REPO / "experiments" / "house_price.yaml"),
-    "--trainer.max_epochs", "6", "--data.batch_size", "8", "--data.shuffle", "true",
+    "--trainer.max_epochs", "6", "--data.batch_size", "8", "--data.shuffle", "true", *EVERY_EPOCH,
 ]
 # Shuffled mini-batches (the RNG matters), checkpoints every epoch; a Keras-exact optimizer whose learning
 # rate follows a Keras schedule, so its step counter must come back from the checkpoint too.
@@ -81,7 +85,7 @@ def test_killed_run_resumed_with_ckpt_path_last_matches_an_uninterrupted_run(tmp
     marker = tmp_path / "paused"
     pause = tmp_path / "pause.yaml"
     pause.write_text(yaml.safe_dump({"trainer": {"callbacks": [
-        {"class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+        {"class_path": "ptref.callbacks.checkpoint.ModelCheckpoint",
          "init_args": {"save_last": True, "every_n_epochs": 1}},
         {"class_path": "pause.PauseAfterEpoch", "init_args": {"epoch": 2, "marker": str(marker)}},
     ]}}))

@@ -125,7 +125,9 @@ class LinearRegression(pl.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         """Log the weights after the epoch's updates, so a learner can watch them converge."""
-        self.log_dict(self.coefficients())
+        coefficients = {**self.coefficients(), "epoch": self.current_epoch}
+        for logger in self.loggers:
+            logger.log_metrics(coefficients, step=self.global_step - 1)
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         x, y = batch
