@@ -6,7 +6,7 @@ For each MNIST workflow (softmax, MLP, CNN: the course's models, Adam 1e-3, batc
 - **lightning**: the workflow's experiment YAML through ``PtrefCLI`` (its loggers, checkpointing and
   callbacks; validation and the progress bar off), timed per training epoch;
 - **plain**: the same ptref model, optimizer and uint8 data in a hand-written loop
-  (``DataLoader`` → normalize → forward → loss → backward → step);
+  (the data module's whole-batch ``DataLoader`` → normalize → forward → loss → backward → step);
 - **keras**: the course's Keras model with ``model.fit`` on the same digits (:mod:`ptref.bench_keras`,
   in its own process so TensorFlow never shares the interpreter).
 
@@ -38,9 +38,10 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch import LightningDataModule, LightningModule
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import TensorDataset
 
 from ptref.bench_report import write_report
+from ptref.data.batches import batch_loader
 from ptref.cli import PtrefCLI, tensorboard_without_tensorflow
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
@@ -98,7 +99,7 @@ def cli_fit(config: str, root: Path, *flags: str) -> tuple[Timer, pl.Trainer]:
 def plain_epochs(model: LightningModule, images: torch.Tensor, labels: torch.Tensor, layout: str,
                  batch_size: int, epochs: int) -> list[float]:
     """The same model, optimizer and uint8 digits in a hand-written loop; seconds per epoch."""
-    loader = DataLoader(TensorDataset(images, labels), batch_size=batch_size, shuffle=True)
+    loader = batch_loader(TensorDataset(images, labels), batch_size=batch_size, shuffle=True)  # as the data module
     optimizer = model.configure_optimizers()
     model.train()
     seconds = []
@@ -177,7 +178,7 @@ def house_price_steps(args: argparse.Namespace, root: Path) -> dict:
         result[f"lightning: {name}"] = 1e3 * timer.loop_seconds / trainer.global_step
     data = HousePriceDataModule(csv_path=args.house_price)
     data.setup("fit")
-    (x, y), = DataLoader(data.train_set, batch_size=len(data.train_set))
+    (x, y), = batch_loader(data.train_set, batch_size=len(data.train_set))
     model = LinearRegression(n_features=data.n_features)
     optimizer = model.configure_optimizers()
     start = time.perf_counter()

@@ -161,3 +161,28 @@ def test_the_default_optimizer_is_kerass_adam_with_the_learning_rate():
 
     optimizer = MLP(learning_rate=0.01).configure_optimizers()
     assert isinstance(optimizer, Adam) and optimizer.defaults["lr"] == 0.01 and optimizer.defaults["epsilon"] == 1e-7
+
+
+def test_epoch_training_accuracy_is_torchmetrics_accuracy_over_the_epoch(tmp_path, mnist_t10k_dir):
+    """train_acc_epoch (a batch-size-weighted mean of per-batch accuracies) == Accuracy over all seen digits."""
+    from torchmetrics import Accuracy
+
+    class Checked(SoftmaxRegression):
+        def on_train_epoch_start(self) -> None:
+            self.reference = Accuracy(task="multiclass", num_classes=10)
+
+        def training_step(self, batch, batch_idx):
+            with torch.no_grad():  # the logits the step below computes, before its update
+                self.reference.update(self(batch[0]), batch[1])
+            return super().training_step(batch, batch_idx)
+
+    seed_everything(0)
+    datamodule = MNISTDataModule(data_dir=str(mnist_t10k_dir), train_files="t10k", test_size=2000, val_size=0,
+                                 subset=200, layout="flat", batch_size=64)  # 64+64+64+8: unequal batches
+    model = Checked(learning_rate=0.01)
+    trainer = Trainer(max_epochs=1, default_root_dir=tmp_path, logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(model, datamodule=datamodule)
+    expected = model.reference.compute()
+    assert 0.1 < expected < 0.95  # a value that tells weighted from unweighted means apart
+    torch.testing.assert_close(trainer.callback_metrics["train_acc_epoch"], expected, rtol=1e-6, atol=0)

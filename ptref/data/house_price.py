@@ -22,7 +22,7 @@ import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from ptref.data.batches import TensorBatches, batch_loader
+from ptref.data.batches import batch_loader
 
 COLUMN_NAMES = {2: ("area", "price"), 3: ("area", "bedrooms", "price")}
 
@@ -158,10 +158,10 @@ class HousePriceDataModule(pl.LightningDataModule):
         order = torch.randperm(n, generator=torch.Generator().manual_seed(self.hparams.split_seed))
         train_rows = order[n_val:].sort().values if n_val else torch.arange(n)
         val_rows = order[:n_val].sort().values
-        self.train_set = TensorBatches(self.features[train_rows], self.targets[train_rows])
-        self.val_set = TensorBatches(self.features[val_rows], self.targets[val_rows])
+        self.train_set = TensorDataset(self.features[train_rows], self.targets[train_rows])
+        self.val_set = TensorDataset(self.features[val_rows], self.targets[val_rows])
 
-    def _loader(self, dataset: TensorBatches, shuffle: bool) -> DataLoader:
+    def _loader(self, dataset: TensorDataset, shuffle: bool) -> DataLoader:
         return batch_loader(dataset, batch_size=self.hparams.batch_size or max(len(dataset), 1), shuffle=shuffle)
 
     def train_dataloader(self) -> DataLoader:

@@ -23,10 +23,10 @@ from typing import Literal
 import lightning.pytorch as pl
 import torch
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 from torchvision import datasets
 
-from ptref.data.batches import TensorBatches, batch_loader
+from ptref.data.batches import batch_loader
 from ptref.data.idx import expected_names, find_idx_pair, read_images_and_labels
 from ptref.data.images import load_as_mnist
 
@@ -157,11 +157,11 @@ class MNISTDataModule(pl.LightningDataModule):
         wanted = expected_names(file_set)
         return f"{name} '{file_set}' files not found: looked for {wanted} in {folders}.\nOptions: {listed}."
 
-    def _read(self, file_set: str) -> TensorBatches:
+    def _read(self, file_set: str) -> TensorDataset:
         paths = find_idx_pair(self._folders, file_set)
         if paths is None:
             raise FileNotFoundError(self._missing(file_set))
-        return TensorBatches(*read_images_and_labels(*paths))
+        return TensorDataset(*read_images_and_labels(*paths))
 
     def setup(self, stage: str) -> None:
         if stage == "predict":
@@ -221,7 +221,7 @@ class MNISTDataModule(pl.LightningDataModule):
         if not files:
             raise ValueError("nothing to predict: pass image files, e.g. --data.predict_files '[digit.png]'")
         images = torch.stack([load_as_mnist(file) for file in files])
-        return self._loader(TensorBatches(images, torch.arange(len(files))))
+        return self._loader(TensorDataset(images, torch.arange(len(files))))
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 ``[B, 28, 28]`` → float ``[B, 1, 28, 28]`` or ``[B, 784]``: ``(x/255 − mean) / std``."""
