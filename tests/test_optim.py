@@ -268,3 +268,28 @@ def test_parameters_without_gradient_are_left_alone_but_the_step_still_counts():
     opt.step()
     assert torch.equal(unused, torch.ones(2)) and not torch.equal(used, torch.ones(2))
     assert opt.iterations == 1 and unused not in opt.state
+
+
+def test_adam_without_temporaries_is_bit_identical_to_the_plain_float32_expressions():
+    """Adam writes into reused scratch tensors (speed); the same operations in the same order give the same bits."""
+    shapes = [(70, 30), (30,), (3, 5, 2, 2), (200,)]  # larger and smaller than each other: scratch reuse
+    generator = torch.Generator().manual_seed(0)
+    weights = [torch.randn(shape, generator=generator) for shape in shapes]
+    params = [torch.nn.Parameter(w.clone()) for w in weights]
+    opt = optim.Adam(params, learning_rate=0.01)
+    m = [torch.zeros_like(w) for w in weights]
+    v = [torch.zeros_like(w) for w in weights]
+    for t in range(1, 41):
+        grads = [torch.randn(shape, generator=generator) * 10.0 ** -(t % 5) for shape in shapes]
+        for p, g in zip(params, grads):
+            p.grad = g.clone()
+        opt.step()
+        one = torch.tensor(1.0)
+        for i, g in enumerate(grads):  # Keras's adam.py, line by line, in float32 tensors
+            m[i] = m[i] + (g - m[i]) * (1 - 0.9)
+            v[i] = v[i] + (g.square() - v[i]) * (1 - 0.999)
+            alpha = 0.01 * torch.sqrt(one - torch.pow(torch.tensor(0.999), torch.tensor(float(t)))) / (
+                one - torch.pow(torch.tensor(0.9), torch.tensor(float(t))))
+            weights[i] = weights[i] - m[i] * alpha / (v[i].sqrt() + 1e-7)
+    for p, w in zip(params, weights):
+        assert torch.equal(p.detach(), w)

@@ -64,9 +64,11 @@ class Adam(KerasOptimizer):
     ) -> None:
         beta_1, beta_2 = group["beta_1"], group["beta_2"]
         m, v = state["m"], state["v"]
-        m.add_((grad - m) * (1 - beta_1))
-        v.add_((grad.square() - v) * (1 - beta_2))
+        work, step = self.scratch(param, 0), self.scratch(param, 1)  # no temporaries (see `scratch`)
+        m.add_(torch.sub(grad, m, out=work).mul_(1 - beta_1))  # m += (g - m) * (1 - beta_1)
+        v.add_(torch.square(grad, out=work).sub_(v).mul_(1 - beta_2))  # v += (g**2 - v) * (1 - beta_2)
         if group["amsgrad"]:
             v = torch.maximum(state["v_hat"], v, out=state["v_hat"])
         alpha = lr * torch.sqrt(1 - power(beta_2, t, param)) / (1 - power(beta_1, t, param))
-        param.sub_(m * alpha / (v.sqrt() + group["epsilon"]))
+        denominator = torch.sqrt(v, out=work).add_(group["epsilon"])  # sqrt(v) + epsilon
+        param.sub_(torch.mul(m, alpha, out=step).div_(denominator))  # w -= m * alpha / (sqrt(v) + epsilon)
