@@ -8,6 +8,9 @@ re-launch of pytest) with the gloo backend.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -75,3 +78,22 @@ def test_lightnings_injected_sampler_would_shuffle_the_global_batches(tmp_path):
     shuffled = train(tmp_path / "ddp", processes=2, in_order=False)
     assert not np.allclose(shuffled, single, rtol=RTOL)
 
+
+
+def test_the_cli_trains_an_mnist_workflow_with_ddp_and_writes_its_figures(tmp_path, mnist_t10k_dir):
+    """The documented command, 2 CPU processes, loggers and figures on: no rank waits for another forever.
+
+    The figures are written by rank 0 alone; reading the run folder through ``trainer.log_dir`` (a
+    broadcast under DDP) made that rank wait for the others, which never came: a hang, hence the timeout.
+    """
+    repo = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "ptref", "fit", "--config", str(repo / "experiments" / "mnist_mlp_t10k.yaml"),
+               "--data.data_dir", str(mnist_t10k_dir), "--data.subset", "256", "--data.batch_size", "64",
+               "--trainer.max_epochs", "1", "--trainer.accelerator", "cpu", "--trainer.strategy", "ddp",
+               "--trainer.devices", "2", "--trainer.enable_progress_bar", "false",
+               "--trainer.default_root_dir", str(tmp_path)]
+    result = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=240,
+                            env={**os.environ, "PYTHONPATH": str(repo)})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / "version_0" / "training_curves.png").stat().st_size > 1000
+    assert (tmp_path / "version_0" / "label_distribution.png").stat().st_size > 1000

@@ -19,6 +19,8 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 from torchmetrics.classification import MulticlassConfusionMatrix
 
+from ptref.callbacks.run_folder import output_dir
+
 CURVES = ("train_acc_epoch", "val_acc", "train_loss_epoch", "val_loss")
 GRID = 5  # misclassified.png shows up to GRID × GRID images
 
@@ -35,10 +37,10 @@ def _pyplot():
 def _save(figure: Any, trainer: pl.Trainer, name: str) -> Path | None:
     """Write ``figure`` into the run's folder; a run without a logger has no folder, so nothing is written."""
     plt = _pyplot()
-    if not trainer.loggers:  # else Lightning's log_dir falls back to the working directory
+    folder = output_dir(trainer)
+    if folder is None:
         plt.close(figure)
         return None
-    folder = Path(trainer.log_dir)
     folder.mkdir(parents=True, exist_ok=True)
     if figure.get_layout_engine() is None:  # torchmetrics' plots bring their own layout
         figure.tight_layout()

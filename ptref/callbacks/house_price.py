@@ -7,10 +7,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 import torch
 
-
-def output_dir(trainer: pl.Trainer) -> Path | None:
-    """The run's folder (the loggers' version folder); ``None`` when the run has no logger."""
-    return Path(trainer.log_dir) if trainer.loggers and trainer.log_dir else None
+from ptref.callbacks.run_folder import output_dir
 
 
 class HousePriceReport(pl.Callback):
@@ -27,7 +24,7 @@ class HousePriceReport(pl.Callback):
             self.losses.append(trainer.callback_metrics["train_loss"].item())
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        folder = output_dir(trainer)  # under DDP a collective (log_dir is broadcast): every rank must ask
+        folder = output_dir(trainer)
         if not trainer.is_global_zero:
             return
         dollars = pl_module.dollar_coefficients()
