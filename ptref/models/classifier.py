@@ -103,7 +103,7 @@ class ImageClassifier(pl.LightningModule):
         loss = F.cross_entropy(logits, y)
         target = y.argmax(dim=1) if y.ndim == 2 else y
         accuracy(logits, target)
-        self.log(f"{stage}_loss", loss, on_epoch=True, prog_bar=True, batch_size=len(x))
+        self.log(f"{stage}_loss", loss, on_epoch=True, prog_bar=True, batch_size=len(x), sync_dist=True)
         self.log(f"{stage}_acc", accuracy, on_epoch=True, prog_bar=True, batch_size=len(x))
         return loss, logits, target
 
@@ -117,8 +117,9 @@ class ImageClassifier(pl.LightningModule):
         # Lightning's epoch value is the batch-size-weighted mean of these = correct / seen, the same
         # micro accuracy the Accuracy metric computes (tests/test_mnist_models.py checks it).
         accuracy = multiclass_accuracy(logits, target, self.hparams.num_classes, average="micro", validate_args=False)
+        # sync_dist: under DDP the values average all ranks' batches (a no-op in one process).
         self.log_dict({"train_loss": loss, "train_acc": accuracy}, on_step=True, on_epoch=True, prog_bar=True,
-                      batch_size=len(x))
+                      batch_size=len(x), sync_dist=True)
         return loss
 
     def validation_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:

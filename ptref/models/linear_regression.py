@@ -120,7 +120,9 @@ class LinearRegression(pl.LightningModule):
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         x, y = batch
         loss = self.loss(self(x), y)
-        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(x))
+        # sync_dist: under DDP the epoch value averages all ranks (a no-op in one process).
+        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(x),
+                 sync_dist=True)
         return loss
 
     def on_train_epoch_end(self) -> None:
@@ -131,11 +133,11 @@ class LinearRegression(pl.LightningModule):
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         x, y = batch
-        self.log("val_loss", self.loss(self(x), y), prog_bar=True, batch_size=len(x))
+        self.log("val_loss", self.loss(self(x), y), prog_bar=True, batch_size=len(x), sync_dist=True)
 
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         x, y = batch
-        self.log("test_loss", self.loss(self(x), y), batch_size=len(x))
+        self.log("test_loss", self.loss(self(x), y), batch_size=len(x), sync_dist=True)
 
     def predict_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> torch.Tensor:
         """Raw features (area[, bedrooms]) → price in dollars ``[m, 1]``."""
