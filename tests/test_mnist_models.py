@@ -163,26 +163,48 @@ def test_the_default_optimizer_is_kerass_adam_with_the_learning_rate():
     assert isinstance(optimizer, Adam) and optimizer.defaults["lr"] == 0.01 and optimizer.defaults["epsilon"] == 1e-7
 
 
-def test_epoch_training_accuracy_is_torchmetrics_accuracy_over_the_epoch(tmp_path, mnist_t10k_dir):
-    """train_acc_epoch (a batch-size-weighted mean of per-batch accuracies) == Accuracy over all seen digits."""
-    from torchmetrics import Accuracy
+class LogsEveryStep(SoftmaxRegression):
+    """The straightforward way: log loss and accuracy every step, on_step and on_epoch (Lightning averages)."""
 
-    class Checked(SoftmaxRegression):
-        def on_train_epoch_start(self) -> None:
-            self.reference = Accuracy(task="multiclass", num_classes=10)
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        logits = self(x)
+        loss = torch.nn.functional.cross_entropy(logits, y)
+        accuracy = (logits.argmax(dim=1) == (y.argmax(dim=1) if y.ndim == 2 else y)).float().mean()
+        self.log_dict({"train_loss": loss, "train_acc": accuracy}, on_step=True, on_epoch=True, prog_bar=True,
+                      batch_size=len(x))
+        return loss
 
-        def training_step(self, batch, batch_idx):
-            with torch.no_grad():  # the logits the step below computes, before its update
-                self.reference.update(self(batch[0]), batch[1])
-            return super().training_step(batch, batch_idx)
+    def on_train_epoch_end(self) -> None:
+        pass
+
+
+def logged_metrics(model_class: type, folder, mnist_t10k_dir) -> list[dict[str, str]]:
+    import csv
+
+    from lightning.pytorch.loggers import CSVLogger
 
     seed_everything(0)
     datamodule = MNISTDataModule(data_dir=str(mnist_t10k_dir), train_files="t10k", test_size=2000, val_size=0,
-                                 subset=200, layout="flat", batch_size=64)  # 64+64+64+8: unequal batches
-    model = Checked(learning_rate=0.01)
-    trainer = Trainer(max_epochs=1, default_root_dir=tmp_path, logger=False, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(model, datamodule=datamodule)
-    expected = model.reference.compute()
-    assert 0.1 < expected < 0.95  # a value that tells weighted from unweighted means apart
-    torch.testing.assert_close(trainer.callback_metrics["train_acc_epoch"], expected, rtol=1e-6, atol=0)
+                                 subset=200, layout="flat", labels="one_hot", batch_size=64)  # 64+64+64+8
+    trainer = Trainer(max_epochs=3, default_root_dir=folder, logger=CSVLogger(folder, name="", version=0),
+                      log_every_n_steps=3, enable_checkpointing=False, enable_progress_bar=False,
+                      enable_model_summary=False)
+    trainer.fit(model_class(learning_rate=0.01), datamodule=datamodule)
+    with (folder / "version_0" / "metrics.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_training_metrics_csv_is_the_same_as_with_per_step_logging(tmp_path, mnist_t10k_dir):
+    """Epoch values from torchmetrics accumulators, step values only on logged steps: the same metrics.csv."""
+    ours = logged_metrics(SoftmaxRegression, tmp_path / "ours", mnist_t10k_dir)
+    reference = logged_metrics(LogsEveryStep, tmp_path / "reference", mnist_t10k_dir)
+    assert len(ours) == len(reference) == 4 + 3  # steps 2, 5, 8, 11 of 12 (every 3rd), and 3 epoch rows
+    for row, expected in zip(ours, reference):
+        assert row.keys() == expected.keys()
+        for key, value in expected.items():
+            assert (row[key] == "") == (value == ""), key
+            if value:  # the same float32 sums in another order: 1 ulp at most
+                assert float(row[key]) == pytest.approx(float(value), rel=3e-7, abs=0), key
+    epoch_accuracies = [float(row["train_acc_epoch"]) for row in ours if row["train_acc_epoch"]]
+    assert len(set(epoch_accuracies)) == 3  # reset between epochs, not a running total

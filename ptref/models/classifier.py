@@ -24,7 +24,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torch.nn import functional as F
-from torchmetrics import Accuracy
+from torchmetrics import Accuracy, MeanMetric
 from torchmetrics.functional.classification import multiclass_accuracy
 
 from ptref.callbacks.classifier import ClassifierFigures, PredictionPrinter
@@ -88,6 +88,11 @@ class ImageClassifier(pl.LightningModule):
             self.net.compile()
         accuracy = Accuracy(task="multiclass", num_classes=num_classes)
         self.val_acc, self.test_acc = accuracy.clone(), accuracy.clone()
+        # The training epoch's mean loss and accuracy. No input checks on the accuracy (they would make a GPU
+        # wait every step). The loss mean skips NaN quietly: DivergenceGuard stops the run on it with a
+        # message. (nan_strategy="disable" would avoid the check, but torchmetrics 1.9 then drops the weights.)
+        self.train_acc = Accuracy(task="multiclass", num_classes=num_classes, validate_args=False)
+        self.train_loss = MeanMetric(nan_strategy="ignore")
 
     def build_network(self) -> nn.Module:
         """The layers from input to logits, built from ``self.hparams``."""
@@ -112,15 +117,33 @@ class ImageClassifier(pl.LightningModule):
         logits = self(x)
         loss = F.cross_entropy(logits, y)
         target = y.argmax(dim=1) if y.ndim == 2 else y
-        # Per step, the batch's accuracy as a plain tensor: logging the Accuracy *object* every step makes
-        # Lightning walk its whole state each time (measured: ~10% of a softmax step, docs/devices.md).
-        # Lightning's epoch value is the batch-size-weighted mean of these = correct / seen, the same
-        # micro accuracy the Accuracy metric computes (tests/test_mnist_models.py checks it).
-        accuracy = multiclass_accuracy(logits, target, self.hparams.num_classes, average="micro", validate_args=False)
-        # sync_dist: under DDP the values average all ranks' batches (a no-op in one process).
-        self.log_dict({"train_loss": loss, "train_acc": accuracy}, on_step=True, on_epoch=True, prog_bar=True,
-                      batch_size=len(x), sync_dist=True)
+        # Each `self.log` call costs ~0.5 ms here (Lightning walks its whole result state every call,
+        # Lightning issue #20388): more than a softmax step. So the epoch values accumulate in torchmetrics
+        # objects (~80 µs a step) and are logged once per epoch, and the step values are logged only on the
+        # steps Lightning writes to the loggers (every `log_every_n_steps`); on other steps they would only
+        # have reached the progress bar. metrics.csv is the same as with per-step logging
+        # (tests/test_mnist_models.py).
+        self.train_loss.update(loss.detach(), len(x))
+        self.train_acc.update(logits.detach(), target)
+        if self._logged_step():
+            accuracy = multiclass_accuracy(logits, target, self.hparams.num_classes, average="micro",
+                                           validate_args=False)
+            self.log_dict({"train_loss_step": loss, "train_acc_step": accuracy}, prog_bar=True,
+                          batch_size=len(x), sync_dist=True)  # sync_dist: the mean over DDP ranks
         return loss
+
+    def _logged_step(self) -> bool:
+        """Whether Lightning writes this training step's logged values to the loggers."""
+        try:
+            trainer = self.trainer
+        except RuntimeError:  # called outside a Trainer (a notebook, a test): nothing is logged anyway
+            return False
+        every = trainer.log_every_n_steps
+        return bool(every) and ((self.global_step + 1) % every == 0 or trainer.should_stop)
+
+    def on_train_epoch_end(self) -> None:
+        # Metric objects: Lightning computes them (synced over DDP ranks) and resets them for the next epoch.
+        self.log_dict({"train_loss_epoch": self.train_loss, "train_acc_epoch": self.train_acc}, prog_bar=True)
 
     def validation_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val", self.val_acc)
