@@ -22,12 +22,12 @@ import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ProgressBar as ProgressBarBase
 from lightning.pytorch.cli import LightningCLI
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ptref.callbacks.divergence import DivergenceGuard, TrainingDiverged
 from ptref.callbacks.progress import ProgressBar
 from ptref.callbacks.rng_state import RNGStateCheckpoint
 from ptref.devices import resolve_accelerator
+from ptref.loggers import CSVLogger, TensorBoardLogger
 
 # subcommand -> module with a ``main(argv) -> int | None``
 EXTRA_COMMANDS = {
@@ -57,7 +57,8 @@ class PtrefCLI(LightningCLI):
     What it adds to Lightning's defaults, all overridable:
 
     - one output folder per run: unless ``--trainer.logger`` is given, a run logs to TensorBoard *and* CSV in
-      ``<default_root_dir>/version_N/``, next to its checkpoints, config and figures;
+      ``<default_root_dir>/version_N/``, next to its checkpoints, config and figures (:mod:`ptref.loggers`:
+      written at most once a second, and completely at the end);
     - checkpoints are loaded with ``weights_only=True`` (no code runs from a checkpoint file);
     - ``fit --ckpt_path last`` resumes from the newest ``last.ckpt`` of any earlier run under
       ``default_root_dir`` (the resumed run logs into a new ``version_N``: nothing is overwritten);
