@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,21 @@ def test_loggers_of_one_run_share_the_next_version_folder(tmp_path):
     (tmp_path / "version_3").mkdir()
     (tmp_path / "version_x").mkdir()
     assert next_version(tmp_path) == 4
+
+
+def test_full_batch_fit_draws_one_progress_bar_over_the_epochs_and_keeps_tensorflow_out(tmp_path):
+    """tqdm (plain text in CI logs), one bar for 300 one-step epochs; TensorBoard without importing TF."""
+    script = (
+        "import sys; from ptref.cli import main; "
+        f"main(['fit', '--config', {str(REPO / 'experiments' / 'house_price.yaml')!r}, '--trainer.max_epochs', '300', "
+        f"'--trainer.enable_model_summary', 'false', '--trainer.default_root_dir', {str(tmp_path)!r}]); "
+        "print('tensorflow imported:', 'tensorflow' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    bar = result.stdout  # Lightning's tqdm bars write to stdout
+    assert "Epochs" in bar and "300/300" in bar  # the one bar, finished
+    assert "Epoch 299" not in bar  # not a bar per epoch (Lightning's default would end with "Epoch 299")
+    assert "━" not in bar  # not Rich's bar
+    assert "tensorflow imported: False" in result.stdout  # TensorFlow is installed in CI: the stub kept it out
+    assert list((tmp_path / "version_0").glob("events.out.tfevents.*"))  # and TensorBoard still wrote events
