@@ -64,11 +64,15 @@ class Adam(KerasOptimizer):
     ) -> None:
         beta_1, beta_2 = group["beta_1"], group["beta_2"]
         m, v = state["m"], state["v"]
-        work, step = self.scratch(param, 0), self.scratch(param, 1)  # no temporaries (see `scratch`)
-        m.add_(torch.sub(grad, m, out=work).mul_(1 - beta_1))  # m += (g - m) * (1 - beta_1)
-        v.add_(torch.square(grad, out=work).sub_(v).mul_(1 - beta_2))  # v += (g**2 - v) * (1 - beta_2)
+        # The formula with fused in-place ops: 6 passes over the tensors instead of 12 with a temporary each
+        # (memory-bound: 1.8 vs 3.5 ms on the course MLP here). Same math; each fused op rounds once where
+        # the spelled-out form rounds two or three times, ~1 ulp apart (compare/ checks against Keras).
+        work = self.scratch(param)
+        m.lerp_(grad, 1 - beta_1)  # m += (g - m) * (1 - beta_1)
+        v.lerp_(torch.square(grad, out=work), 1 - beta_2)  # v += (g**2 - v) * (1 - beta_2)
         if group["amsgrad"]:
             v = torch.maximum(state["v_hat"], v, out=state["v_hat"])
-        alpha = lr * torch.sqrt(1 - power(beta_2, t, param)) / (1 - power(beta_1, t, param))
+        # float32 on the CPU, as Keras computes it; .item() of a CPU tensor never waits for a GPU
+        alpha = (lr * torch.sqrt(1 - power(beta_2, t, param)) / (1 - power(beta_1, t, param))).item()
         denominator = torch.sqrt(v, out=work).add_(group["epsilon"])  # sqrt(v) + epsilon
-        param.sub_(torch.mul(m, alpha, out=step).div_(denominator))  # w -= m * alpha / (sqrt(v) + epsilon)
+        param.addcdiv_(m, denominator, value=-alpha)  # w -= m * alpha / (sqrt(v) + epsilon)
