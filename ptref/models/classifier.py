@@ -25,7 +25,6 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torch.nn import functional as F
 from torchmetrics import Accuracy, MeanMetric
-from torchmetrics.functional.classification import multiclass_accuracy
 
 from ptref.callbacks.classifier import ClassifierFigures, PredictionPrinter
 from ptref.nn import keras_init_
@@ -124,12 +123,12 @@ class ImageClassifier(pl.LightningModule):
         # have reached the progress bar. metrics.csv is the same as with per-step logging
         # (tests/test_mnist_models.py).
         self.train_loss.update(loss.detach(), len(x))
-        self.train_acc.update(logits.detach(), target)
         if self._logged_step():
-            accuracy = multiclass_accuracy(logits, target, self.hparams.num_classes, average="micro",
-                                           validate_args=False)
+            accuracy = self.train_acc(logits.detach(), target)  # this batch's accuracy; also accumulates
             self.log_dict({"train_loss_step": loss, "train_acc_step": accuracy}, prog_bar=True,
                           batch_size=len(x), sync_dist=True)  # sync_dist: the mean over DDP ranks
+        else:
+            self.train_acc.update(logits.detach(), target)
         return loss
 
     def _logged_step(self) -> bool:
