@@ -55,9 +55,7 @@ def stacked(batch: list[torch.Tensor]) -> list[torch.Tensor]:
     return batch
 
 
-def batch_loader(
-    dataset: Dataset, batch_size: int, shuffle: bool = False, num_workers: int = 0, **kwargs
-) -> DataLoader:
+def batch_loader(dataset: Dataset, batch_size: int, shuffle: bool = False, num_workers: int = 0) -> DataLoader:
     """A ``DataLoader`` that reads whole batches of a ``TensorDataset`` (or ``Subset``\\ s of one).
 
     Same samplers (``shuffle`` draws its permutation from torch's global RNG, as ``DataLoader`` always does),
@@ -70,5 +68,4 @@ def batch_loader(
         num_workers=num_workers,
         persistent_workers=num_workers > 0,
         collate_fn=stacked,
-        **kwargs,
     )

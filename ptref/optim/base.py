@@ -93,13 +93,13 @@ class KerasOptimizer(Optimizer):
         """Optimizer steps taken so far (Keras's ``optimizer.iterations``)."""
         return self.state.get("iterations", 0)
 
-    def scratch(self, param: Tensor, slot: int = 0) -> Tensor:
+    def scratch(self, param: Tensor) -> Tensor:
         """A work tensor shaped like ``param``, reused by every parameter and step (never saved in the state).
 
         ``a * b`` allocates its result; for an MLP-sized layer a fresh allocation per operation can cost
         more than the arithmetic. Writing into a scratch tensor with ``out=`` / in-place ops allocates nothing.
         """
-        key = (slot, param.dtype, param.device)
+        key = (param.dtype, param.device)
         buffer = self._scratch.get(key)
         if buffer is None or buffer.numel() < param.numel():
             buffer = self._scratch[key] = torch.empty(param.numel(), dtype=param.dtype, device=param.device)
