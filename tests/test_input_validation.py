@@ -3,13 +3,22 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import pytest
 import torch
 
+import ptref.optim as optim
 from ptref.data import HousePriceDataModule
 from ptref.data.house_price import read_house_csv, standardize
+from ptref.optim.schedules import (
+    CosineDecay,
+    ExponentialDecay,
+    KerasScheduleLR,
+    PiecewiseConstantDecay,
+    PolynomialDecay,
+)
 
 ROWS = "2104,3,399900\n1600,3,329900\n2400,3,369000\n1416,2,232000\n3000,4,539900\n1985,4,299900\n"
 
@@ -98,3 +107,89 @@ def test_file_that_is_not_utf8_text_is_refused_with_its_name(tmp_path):
     with pytest.raises(ValueError) as error:
         read_house_csv(path)
     assert str(path) in str(error.value) and "UTF-8" in str(error.value)
+
+
+# --- optimizer settings ---
+
+OPTIMIZERS = sorted(optim.OPTIMIZERS.values(), key=lambda cls: cls.__name__)
+
+
+def params() -> list[torch.Tensor]:
+    return [torch.zeros(3, requires_grad=True)]
+
+
+@pytest.mark.parametrize("learning_rate", [-0.1, 0.0, math.nan, math.inf])
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda cls: cls.__name__)
+def test_learning_rate_that_cannot_train_is_refused_at_construction(cls, learning_rate):
+    with pytest.raises(ValueError, match=f"{cls.__name__}: learning_rate must be > 0, got {learning_rate}"):
+        cls(params(), learning_rate=learning_rate)
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda cls: cls.__name__)
+def test_param_group_learning_rate_is_checked_too(cls):
+    with pytest.raises(ValueError, match="learning_rate must be > 0, got -1"):
+        cls([{"params": params()}, {"params": params(), "lr": -1.0}])
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda cls: cls.__name__)
+def test_schedule_is_judged_by_where_training_starts(cls):
+    with pytest.raises(ValueError, match=r"learning_rate ExponentialDecay\(.*\) at step 0 must be > 0, got -0.1"):
+        cls(params(), learning_rate=ExponentialDecay(-0.1, 10, 0.9))
+    with pytest.raises(ValueError, match="at step 0 must be > 0, got 0.0"):
+        cls(params(), learning_rate=PiecewiseConstantDecay([5], [0.0, 0.1]))
+    cls(params(), learning_rate=CosineDecay(0.0, 50, warmup_target=0.1, warmup_steps=15))  # warmup from 0 trains
+    with pytest.raises(ValueError, match="warmup_target must be > 0, got 0.0"):
+        cls(params(), learning_rate=CosineDecay(0.0, 50, warmup_target=0.0, warmup_steps=15))
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda cls: cls.__name__)
+def test_schedule_turning_negative_stops_at_that_step(cls):
+    weights = params()
+    # (0.1 - (-0.1)) * (1 - s/10) - 0.1 is negative from step 6 on
+    opt = cls(weights, learning_rate=PolynomialDecay(0.1, 10, end_learning_rate=-0.1))
+    with pytest.raises(ValueError, match="gives -0.0[0-9]+ at step 6"):
+        for _ in range(10):
+            weights[0].grad = torch.ones(3)
+            opt.step()
+    assert opt.iterations == 6  # steps 0-5 ran (lr >= 0); step 6's rate was refused before any use
+
+
+def test_keras_schedule_for_a_torch_optimizer_is_checked_too():
+    with pytest.raises(ValueError, match="at step 0 must be > 0, got -0.1"):
+        KerasScheduleLR(torch.optim.SGD(params(), lr=1.0), ExponentialDecay(-0.1, 10, 0.9))
+
+
+# (optimizer, hyper-parameter, values refused, value at the edge of what is accepted): Keras checks SGD's
+# momentum in [0, 1]; the rest are torch.optim's checks of the same settings (betas in [0, 1), rho in [0, 1],
+# epsilon, initial accumulator and weight decay >= 0).
+RANGES = [
+    (optim.SGD, "momentum", [-0.1, 1.5], 1.0),
+    (optim.RMSprop, "rho", [-0.1, 1.5], 1.0),
+    (optim.RMSprop, "momentum", [-0.1, 1.5], 0.0),
+    (optim.RMSprop, "epsilon", [-1e-7, math.nan], 0.0),
+    (optim.Adadelta, "rho", [-0.1, 1.5], 1.0),
+    (optim.Adadelta, "epsilon", [-1e-7], 0.0),
+    (optim.Adagrad, "initial_accumulator_value", [-0.1], 0.0),
+    (optim.Adagrad, "epsilon", [-1e-7], 0.0),
+] + [
+    (cls, name, values, edge)
+    for cls in (optim.Adam, optim.AdamW, optim.Adamax, optim.Nadam)
+    for name, values, edge in [
+        ("beta_1", [-0.1, 1.0], 0.0), ("beta_2", [1.0, math.inf], 0.0), ("epsilon", [-1e-7], 0.0)
+    ]
+] + [(cls, "weight_decay", [-0.01], 0.0) for cls in OPTIMIZERS]
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "refused", "edge"), RANGES, ids=[f"{c.__name__}-{n}" for c, n, _, _ in RANGES]
+)
+def test_hyperparameter_out_of_range_is_refused_and_its_edge_accepted(cls, name, refused, edge):
+    for value in refused:
+        with pytest.raises(ValueError, match=f"{cls.__name__}: {name} must be in .*, got {value}"):
+            cls(params(), **{name: value})
+    cls(params(), **{name: edge})
+
+
+def test_adamw_refuses_no_weight_decay_as_keras_does():
+    with pytest.raises(ValueError, match="AdamW: weight_decay must be a float"):
+        optim.AdamW(params(), weight_decay=None)
