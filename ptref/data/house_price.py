@@ -20,6 +20,7 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.data import DataLoader, TensorDataset
 
 from ptref.data.batches import batch_loader
@@ -29,6 +30,20 @@ COLUMN_NAMES = {2: ("area", "price"), 3: ("area", "bedrooms", "price")}
 # The offline default: 100 houses drawn from price = 140·area + 5000·bedrooms + 50000 + N(0, 20000²) $,
 # area ~ U(800, 4500) sq ft, bedrooms ~ {1..5}. Close to the course's Portland data, with known truth.
 SYNTHETIC_COEFFICIENTS = {"area": 140.0, "bedrooms": 5000.0, "intercept": 50_000.0, "noise_std": 20_000.0}
+
+# Separators of spreadsheet exports in locales with a decimal comma; no course number contains them.
+FOREIGN_SEPARATORS = {";": "';'", "\t": "tab"}
+
+FLOAT32_MAX = torch.finfo(torch.float32).max
+
+# A value is suspect when |x - median| > OUTLIER_DISTANCE · 1.4826 · MAD. 1.4826 · MAD (median absolute
+# deviation) estimates a normal column's standard deviation without being moved by the outlier itself; normal
+# data go past 10 of them with probability ~1e-23, while the course's skewed prices reach 4.7 (the textbook
+# 3.5 of Iglewicz & Hoaglin would flag them) and an extra zero typed into a course price or area reaches ~25-32.
+OUTLIER_DISTANCE = 10.0
+# Suspects are reported only when they set the z-scaling: with them the column's std is over twice the std of
+# the other rows, i.e. z-scoring squeezes every other row into under half of its spread.
+OUTLIER_STD_RATIO = 2.0
 
 
 @dataclass
@@ -42,32 +57,56 @@ class ColumnStats:
 def read_house_csv(path: str | Path) -> torch.Tensor:
     """Read a headerless course CSV (``area[, bedrooms], price``) into a float64 ``[rows, columns]`` tensor.
 
-    Raises ``ValueError`` naming the file and line for: an empty file, a non-numeric cell (a header line
-    included), a row whose column count differs from the first row's, or an unsupported column count.
+    Excel's export (a UTF-8 byte-order mark, CRLF line ends) reads like a plain file. Raises ``ValueError``
+    naming the file and line for: an empty file, a file that is not UTF-8 text, ';' or tab separators, a
+    non-numeric cell (a header line included), a value beyond float32's range (ptref trains in float32), a row
+    whose column count differs from the first row's, or an unsupported column count. Warns (see
+    :func:`warn_about_outliers`) about a value so far out that it alone sets a column's z-scaling.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such CSV file (expected columns area[, bedrooms], price; no header)")
     rows: list[list[float]] = []
-    with path.open(newline="") as handle:
-        for line_number, cells in enumerate(csv.reader(handle), start=1):
-            if not cells or all(not cell.strip() for cell in cells):
-                continue
-            if rows and len(cells) != len(rows[0]):
-                raise ValueError(
-                    f"{path}, line {line_number}: {len(cells)} columns, but the rows before have {len(rows[0])}"
-                )
-            rows.append([_number(cell, path, line_number, column) for column, cell in enumerate(cells, start=1)])
+    lines: list[int] = []
+    # utf-8-sig drops the byte-order mark Excel puts first; newline="" leaves CRLF line ends to the csv module.
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            for line_number, cells in enumerate(csv.reader(handle), start=1):
+                if not cells or all(not cell.strip() for cell in cells):
+                    continue
+                _check_separator(cells, path, line_number)
+                if rows and len(cells) != len(rows[0]):
+                    raise ValueError(
+                        f"{path}, line {line_number}: {len(cells)} columns, but the rows before have {len(rows[0])}"
+                    )
+                rows.append([_number(cell, path, line_number, column) for column, cell in enumerate(cells, start=1)])
+                lines.append(line_number)
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); save it as CSV (comma-separated)"
+            ) from None
     if not rows:
         raise ValueError(f"{path}: the file has no data rows (expected columns area[, bedrooms], price)")
     if len(rows[0]) not in COLUMN_NAMES:
         raise ValueError(
-            f"{path}, line 1: {len(rows[0])} columns; the course format has 2 (area, price) "
+            f"{path}, line {lines[0]}: {len(rows[0])} columns; the course format has 2 (area, price) "
             "or 3 (area, bedrooms, price)"
         )
     if len(rows) < 2:
         raise ValueError(f"{path}: only one data row; a standard deviation needs at least two")
-    return torch.tensor(rows, dtype=torch.float64)
+    table = torch.tensor(rows, dtype=torch.float64)
+    warn_about_outliers(table, lines, path)
+    return table
+
+
+def _check_separator(cells: list[str], path: Path, line_number: int) -> None:
+    for separator, name in FOREIGN_SEPARATORS.items():
+        # a cell it splits into several values; a stray trailing tab is only whitespace to float()
+        if any(sum(bool(part.strip()) for part in cell.split(separator)) > 1 for cell in cells):
+            raise ValueError(
+                f"{path}, line {line_number}: uses {name} as separator; ptref expects commas "
+                "(area[, bedrooms], price)"
+            )
 
 
 def _number(cell: str, path: Path, line_number: int, column: int) -> float:
@@ -78,7 +117,45 @@ def _number(cell: str, path: Path, line_number: int, column: int) -> float:
         raise ValueError(f"{path}, line {line_number}, column {column}: {cell!r} is not a number{hint}") from None
     if not math.isfinite(value):
         raise ValueError(f"{path}, line {line_number}, column {column}: {cell!r} is not a finite number")
+    if abs(value) > FLOAT32_MAX:
+        raise ValueError(
+            f"{path}, line {line_number}, column {column}: {cell!r} is beyond float32's range "
+            f"(±{FLOAT32_MAX:.4g}), the precision ptref trains in"
+        )
     return value
+
+
+def warn_about_outliers(table: torch.Tensor, lines: list[int], source: str | Path) -> None:
+    """Warn, one line per column, about values far enough out to dominate that column's z-scaling.
+
+    With ``d_i = |x_i - median(x)| / (1.4826 · MAD)`` (``MAD = median|x - median(x)|``; when over half the rows
+    share one value, MAD is 0 and ``sqrt(pi/2) · mean|x - median(x)|`` takes its place), rows with
+    ``d_i > OUTLIER_DISTANCE`` are suspects, reported when ``std(x) > OUTLIER_STD_RATIO · std(x without them)``.
+    Training may go on: the z-scores stay finite, only squeezed. ``lines[i]`` is row ``i``'s line in ``source``.
+    """
+    for column, name in enumerate(COLUMN_NAMES[table.shape[1]]):
+        x = table[:, column]
+        median = torch.quantile(x, 0.5)
+        deviation = (x - median).abs()
+        scale = 1.4826 * torch.quantile(deviation, 0.5)
+        if scale == 0:
+            scale = math.sqrt(math.pi / 2) * deviation.mean()
+        distance = deviation / scale
+        suspect = distance > OUTLIER_DISTANCE
+        if not suspect.any():
+            continue
+        ratio = (x.std() / x[~suspect].std()).item()
+        if ratio <= OUTLIER_STD_RATIO:
+            continue
+        worst = int(distance.argmax())
+        others = [str(lines[i]) for i in suspect.nonzero().view(-1).tolist() if i != worst]
+        also = f" (also suspect: line(s) {', '.join(others[:10])}{', ...' * (len(others) > 10)})" if others else ""
+        rank_zero_warn(
+            f"{source}, line {lines[worst]}, column {column + 1} ({name}): {x[worst].item():g} lies "
+            f"{distance[worst].item():.3g} robust standard deviations (1.4826 x median absolute deviation) from the "
+            f"column's median {median.item():g}; it makes the column's std {ratio:.3g}x that of the other rows, so "
+            f"z-scoring squeezes them together: check the value{also}"
+        )
 
 
 def synthetic_houses(n: int = 100, seed: int = 0, features: int = 2) -> torch.Tensor:
@@ -98,13 +175,21 @@ def synthetic_houses(n: int = 100, seed: int = 0, features: int = 2) -> torch.Te
 
 
 def standardize(table: torch.Tensor, names: tuple[str, ...], source: str) -> tuple[torch.Tensor, ColumnStats]:
-    """Z-score every column with the sample std (ddof=1, as pandas); refuse constant columns."""
+    """``z = (x - mean) / std`` per column, std with ddof=1 (as pandas); refuse constant or non-finite columns."""
     mean = table.mean(dim=0)
     std = table.std(dim=0, correction=1)
-    for name, value in zip(names, std.tolist()):
-        if value == 0.0:
+    normalized = (table - mean) / std
+    for column, name in enumerate(names):
+        if std[column] == 0.0:
             raise ValueError(f"{source}: column '{name}' is constant; it cannot be standardized (std = 0)")
-    return (table - mean) / std, ColumnStats(mean=mean, std=std)
+        finite = torch.isfinite(normalized[:, column].float())
+        if not finite.all():
+            row = int((~finite).nonzero()[0])
+            raise ValueError(
+                f"{source}: column '{name}' has no finite z-scores (data row {row + 1}: "
+                f"mean {mean[column].item():g}, std {std[column].item():g}); its values are too large to train on"
+            )
+    return normalized, ColumnStats(mean=mean, std=std)
 
 
 class HousePriceDataModule(pl.LightningDataModule):

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ptref.optim.base import KerasOptimizer, Params
+from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, Params
 from ptref.optim.schedules import LearningRateSchedule
 
 
@@ -31,6 +31,8 @@ class Adadelta(KerasOptimizer):
         epsilon: Default 1e-7 (torch: 1e-6).
         weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
     """
+
+    RANGES = {"rho": UNIT, "epsilon": NON_NEGATIVE}
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ptref.optim.base import KerasOptimizer, Params
+from ptref.optim.base import NON_NEGATIVE, KerasOptimizer, Params
 from ptref.optim.schedules import LearningRateSchedule
 
 
@@ -30,6 +30,8 @@ class Adagrad(KerasOptimizer):
         epsilon: Default 1e-7, inside the sqrt.
         weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
     """
+
+    RANGES = {"initial_accumulator_value": NON_NEGATIVE, "epsilon": NON_NEGATIVE}
 
     def __init__(
         self,

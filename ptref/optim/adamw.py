@@ -20,7 +20,7 @@ class AdamW(Adam):
     Args:
         params: parameters or param groups.
         learning_rate: float or schedule. Default 0.001.
-        weight_decay: decoupled decay factor. Default 0.004.
+        weight_decay: decoupled decay factor, >= 0 (``None`` is refused, as in Keras). Default 0.004.
         beta_1, beta_2, epsilon, amsgrad: as :class:`~ptref.optim.Adam`.
         clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
     """
@@ -38,6 +38,8 @@ class AdamW(Adam):
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
     ) -> None:
+        if weight_decay is None:
+            raise ValueError("AdamW: weight_decay must be a float (as in Keras); for no decay use Adam")
         super().__init__(
             params, learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm, clipvalue,
             global_clipnorm,

@@ -15,16 +15,41 @@ iteration counter in ``self.state["iterations"]``, so ``state_dict()``/``load_st
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from ptref.optim.schedules import LearningRateSchedule
+from ptref.optim.schedules import LearningRateSchedule, check_learning_rate
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """``[low, high)`` (or ``[low, high]`` with ``closed``): the values a hyper-parameter can train with."""
+
+    low: float = 0.0
+    high: float = math.inf
+    closed: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        return self.low <= value and (value <= self.high if self.closed else value < self.high)
+
+    def __str__(self) -> str:
+        return f"[{self.low:g}, {self.high:g}{']' if self.closed else ')'}"
+
+
+# The ranges torch.optim checks for the same hyper-parameters (Keras itself checks only SGD's momentum, [0, 1]);
+# decay rates and momenta end at 1 as torch's Adadelta rho and Keras's SGD momentum do. Outside them no step is
+# sane: beta = 1 divides by 1 - beta**t = 0, a decay rate > 1 makes v negative and sqrt(v) NaN.
+UNIT = Interval(0.0, 1.0, closed=True)
+BELOW_ONE = Interval(0.0, 1.0)
+NON_NEGATIVE = Interval()
 
 
 def clip_by_norm(grad: Tensor, clipnorm: float) -> Tensor:
@@ -65,7 +90,13 @@ class KerasOptimizer(Optimizer):
         clipvalue: clip every gradient element to ``[-clipvalue, clipvalue]``.
         global_clipnorm: clip all gradients together to this global L2 norm.
         **hyperparameters: the subclass's own settings, stored per param group.
+
+    Every param group is checked when added: ``lr`` finite and > 0 (or the schedule's first value, see
+    :meth:`~ptref.optim.schedules.LearningRateSchedule.check`), ``weight_decay`` >= 0, and each hyper-parameter
+    named in the subclass's ``RANGES`` inside its interval; a ``ValueError`` names the optimizer and the value.
     """
+
+    RANGES: dict[str, Interval] = {}
 
     def __init__(
         self,
@@ -80,6 +111,8 @@ class KerasOptimizer(Optimizer):
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set (as in Keras)")
         schedule = learning_rate if isinstance(learning_rate, LearningRateSchedule) else None
+        if schedule is not None:
+            schedule.check(f"{type(self).__name__}: learning_rate")
         self.learning_rate_schedule = schedule
         lr = float(learning_rate if schedule is None else schedule(0))
         self.clipnorm = clipnorm
@@ -87,6 +120,19 @@ class KerasOptimizer(Optimizer):
         self.global_clipnorm = global_clipnorm
         self._scratch: dict[tuple, Tensor] = {}
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, **hyperparameters))
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """``torch.optim.Optimizer.add_param_group``, after checking the group's hyper-parameters."""
+        group = {**self.defaults, **param_group}
+        name = type(self).__name__
+        if self.learning_rate_schedule is None:
+            check_learning_rate(group["lr"], f"{name}: learning_rate")
+        if group["weight_decay"] is not None and group["weight_decay"] not in NON_NEGATIVE:
+            raise ValueError(f"{name}: weight_decay must be in {NON_NEGATIVE}, got {group['weight_decay']}")
+        for key, interval in self.RANGES.items():
+            if group[key] not in interval:
+                raise ValueError(f"{name}: {key} must be in {interval}, got {group[key]}")
+        super().add_param_group(param_group)
 
     @property
     def iterations(self) -> int:
@@ -155,5 +201,6 @@ class KerasOptimizer(Optimizer):
 
     def _set_scheduled_lr(self, iterations: int) -> None:
         if self.learning_rate_schedule is not None:
+            lr = self.learning_rate_schedule.rate(iterations)
             for group in self.param_groups:
-                group["lr"] = float(self.learning_rate_schedule(iterations))
+                group["lr"] = lr

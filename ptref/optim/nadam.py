@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ptref.optim.base import KerasOptimizer, Params, power
+from ptref.optim.base import BELOW_ONE, NON_NEGATIVE, KerasOptimizer, Params, power
 from ptref.optim.schedules import LearningRateSchedule
 
 
@@ -34,6 +34,8 @@ class Nadam(KerasOptimizer):
         epsilon: Default 1e-7 (torch: 1e-8).
         weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
     """
+
+    RANGES = {"beta_1": BELOW_ONE, "beta_2": BELOW_ONE, "epsilon": NON_NEGATIVE}
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ptref.optim.base import KerasOptimizer, Params
+from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, Params
 from ptref.optim.schedules import LearningRateSchedule
 
 
@@ -35,6 +35,8 @@ class RMSprop(KerasOptimizer):
         centered: subtract the squared mean gradient. Default False.
         weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
     """
+
+    RANGES = {"rho": UNIT, "momentum": UNIT, "epsilon": NON_NEGATIVE}
 
     def __init__(
         self,

@@ -25,11 +25,29 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 
+def check_learning_rate(value: float, what: str = "learning_rate") -> None:
+    """Refuse a learning rate that cannot train: it must be finite and > 0 (0 never moves a weight, < 0 climbs
+    the loss; ``torch.optim`` refuses < 0)."""
+    if not (0.0 < float(value) < math.inf):
+        raise ValueError(f"{what} must be > 0, got {value}")
+
+
 class LearningRateSchedule:
     """Base class: ``schedule(step) -> learning rate`` for the 0-based optimizer step (Keras's iterations)."""
 
     def __call__(self, step: int) -> float:
         raise NotImplementedError
+
+    def check(self, what: str = "learning_rate") -> None:
+        """Refuse a schedule that cannot start training: its value at step 0 must be > 0 and finite."""
+        check_learning_rate(self(0), f"{what} {self!r} at step 0")
+
+    def rate(self, step: int) -> float:
+        """``self(step)``, refused if negative or non-finite (0 is allowed after step 0: the end of a decay)."""
+        value = float(self(step))
+        if not (0.0 <= value < math.inf):
+            raise ValueError(f"learning_rate {self!r} gives {value} at step {step}; a learning rate must be >= 0")
+        return value
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, named as in Keras's ``get_config()``."""
@@ -171,6 +189,13 @@ class CosineDecay(LearningRateSchedule):
             return delta * (step / self.warmup_steps) + self.initial_learning_rate
         return self._decay(step - self.warmup_steps, self.warmup_target)
 
+    def check(self, what: str = "learning_rate") -> None:
+        """A warmup may start from 0 (a common Keras recipe): then its target must be > 0 instead."""
+        if self.warmup_target is None or not self.warmup_steps or self.initial_learning_rate != 0:
+            super().check(what)
+        else:
+            check_learning_rate(self.warmup_target, f"{what} {self!r}: warmup_target")
+
 
 class KerasScheduleLR(LRScheduler):
     """A ``torch`` LR scheduler that sets every group's ``lr`` to ``schedule(step)``.
@@ -181,11 +206,12 @@ class KerasScheduleLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, schedule: LearningRateSchedule, last_epoch: int = -1) -> None:
+        schedule.check()
         self.schedule = schedule
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [self.schedule(self.last_epoch)] * len(self.optimizer.param_groups)
+        return [self.schedule.rate(self.last_epoch)] * len(self.optimizer.param_groups)
 
 
 SCHEDULES = {

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ptref.optim.base import KerasOptimizer, Params
+from ptref.optim.base import UNIT, KerasOptimizer, Params
 from ptref.optim.schedules import LearningRateSchedule
 
 
@@ -32,6 +32,8 @@ class SGD(KerasOptimizer):
         weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
     """
 
+    RANGES = {"momentum": UNIT}
+
     def __init__(
         self,
         params: Params,
@@ -43,8 +45,6 @@ class SGD(KerasOptimizer):
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
     ) -> None:
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
         super().__init__(
             params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
             momentum=momentum, nesterov=nesterov,
