@@ -1,7 +1,7 @@
 """The DDP equivalence check's tolerance on its own: round-off on a near-zero weight passes, a real gap does not.
 
 The inputs are weights of that test's model (bias, area, bedrooms after 12 updates): the bias sits near 0 on
-centred prices, where two machines' float32 sums in another order differed by 1.4e-9 (2.1e-6 of the bias).
+centred prices, where float32 sums in another order (two processes vs one) move it by ~1.4e-9, 2.1e-6 of itself.
 """
 
 from __future__ import annotations
