@@ -94,7 +94,7 @@ def _trajectory_result(
     keras_final: list[np.ndarray], ptref_final: list[np.ndarray], tolerance: Any,
 ) -> list[Result]:
     keras_losses, ptref_losses = np.array(keras_losses), np.array(ptref_losses)
-    loss_gap = np.abs(keras_losses - ptref_losses) / np.abs(keras_losses)
+    loss_gap = TRAJECTORY_LOSS.gap(ptref_losses, keras_losses)  # relative, floored near zero
     final = [difference(a, b) for a, b in zip(keras_final, ptref_final)]
     details = {
         "keras_loss": keras_losses.tolist(), "ptref_loss": ptref_losses.tolist(),
