@@ -175,9 +175,6 @@ class LogsEveryStep(SoftmaxRegression):
                       batch_size=len(x))
         return loss
 
-    def on_train_epoch_end(self) -> None:
-        pass
-
 
 def logged_metrics(model_class: type, folder, mnist_t10k_dir) -> list[dict[str, str]]:
     import csv

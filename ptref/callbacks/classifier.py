@@ -11,17 +11,24 @@ Figures are PNG files in the run's folder (the logger's ``version_N``; a run wit
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 from ptref.callbacks.run_folder import output_dir
 
-CURVES = ("train_acc_epoch", "val_acc", "train_loss_epoch", "val_loss")
+# What each curve of training_curves.png plots: quantity → the logged metric.
+CURVES = {
+    "train": {"acc": "train_acc_epoch", "loss": "train_loss_epoch"},
+    "validation": {"acc": "val_acc", "loss": "val_loss"},
+}
 GRID = 5  # misclassified.png shows up to GRID × GRID images
 
 
@@ -32,6 +39,11 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _label_rotation(labels: Sequence[str]) -> float:
+    """Digits read best upright; longer class names (Fashion-MNIST's ``T-shirt/top``) need slanting."""
+    return 45 if len(max(labels, key=len)) > 2 else 0
 
 
 def _save(figure: Any, trainer: pl.Trainer, name: str) -> Path | None:
@@ -51,10 +63,22 @@ def _save(figure: Any, trainer: pl.Trainer, name: str) -> Path | None:
 
 
 class ClassifierFigures(pl.Callback):
-    """Writes the label distribution, training curves, confusion matrix and misclassified digits as PNGs."""
+    """Writes the label distribution, training curves, confusion matrix and misclassified digits as PNGs.
+
+    The curves' values are kept per epoch, numbered from 1, in ``self.curves`` and in the checkpoint, so the
+    figure of a resumed run shows the whole run.
+    """
 
     def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {name: [] for name in CURVES}
+        self.curves: dict[str, dict[str, list[float]]] = {
+            split: {"epoch": [], **{quantity: [] for quantity in metrics}} for split, metrics in CURVES.items()
+        }
+
+    def state_dict(self) -> dict[str, dict[str, list[float]]]:
+        return copy.deepcopy(self.curves)  # plain lists and numbers: loadable with weights_only=True
+
+    def load_state_dict(self, state_dict: dict[str, dict[str, list[float]]]) -> None:
+        self.curves = copy.deepcopy(state_dict)
 
     @rank_zero_only
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -63,23 +87,34 @@ class ClassifierFigures(pl.Callback):
         figure, axis = _pyplot().subplots(figsize=(7, 3.5))
         axis.bar(datamodule.classes, counts.tolist())
         axis.set(title=f"Training labels ({counts.sum():,} examples)", xlabel="class", ylabel="examples")
-        axis.tick_params(axis="x", labelrotation=45 if len(max(datamodule.classes, key=len)) > 2 else 0)
+        axis.tick_params(axis="x", labelrotation=_label_rotation(datamodule.classes))
         _save(figure, trainer, "label_distribution.png")
 
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        for name in CURVES:
+    def _record(self, trainer: pl.Trainer, split: str) -> None:
+        curve = self.curves[split]
+        curve["epoch"].append(trainer.current_epoch + 1)
+        for quantity, name in CURVES[split].items():
             value = trainer.callback_metrics.get(name)
-            self.history[name].append(float("nan") if value is None else value.item())
+            curve[quantity].append(float("nan") if value is None else value.item())
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Recorded when validation runs, not at every training epoch's end: with check_val_every_n_epoch > 1
+        # the callback metrics would still hold an earlier epoch's validation values.
+        if trainer.state.fn == TrainerFn.FITTING and not trainer.sanity_checking:
+            self._record(trainer, "validation")
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._record(trainer, "train")
 
     @rank_zero_only
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not self.history["train_loss_epoch"]:
-            return
-        epochs = range(1, len(self.history["train_loss_epoch"]) + 1)
+        if not self.curves["train"]["epoch"]:
+            return  # no epoch trained (max_epochs 0): nothing to draw
         figure, axes = _pyplot().subplots(2, 1, figsize=(6, 7), sharex=True)
         for axis, quantity in zip(axes, ("acc", "loss")):
-            axis.plot(epochs, self.history[f"train_{quantity}_epoch"], marker="o", label="train")
-            axis.plot(epochs, self.history[f"val_{quantity}"], marker="o", label="validation")
+            for split, curve in self.curves.items():
+                if curve["epoch"]:
+                    axis.plot(curve["epoch"], curve[quantity], marker="o", label=split)
             axis.set(title=f"Model {'accuracy' if quantity == 'acc' else 'loss'}", ylabel=quantity)
             axis.legend()
         axes[1].set_xlabel("epoch")
@@ -105,6 +140,8 @@ class ClassifierFigures(pl.Callback):
         classes = list(trainer.datamodule.classes)
         figure, axis = self.confusion.plot(labels=classes)
         figure.set_size_inches(8, 8)
+        axis.tick_params(axis="x", labelrotation=_label_rotation(classes))
+        axis.tick_params(axis="y", labelrotation=0)
         axis.set(title="Confusion matrix (test set)", xlabel="predicted", ylabel="true")
         _save(figure, trainer, "confusion_matrix.png")
 

@@ -3,42 +3,55 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lightning.pytorch as pl
 import torch
 
 from ptref.callbacks.run_folder import output_dir
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 class HousePriceReport(pl.Callback):
     """Prints ``y = w1·x1 + w2·x2 + b`` (and the same in dollars) and writes ``loss_curve.png``/``fit.png``.
 
-    Also prints each prediction of ``ptref predict`` in dollars.
+    The loss per epoch (epochs numbered from 1) is kept in the checkpoint, so the loss curve of a resumed run
+    shows the whole run. Also prints each prediction of ``ptref predict`` in dollars.
     """
 
     def __init__(self) -> None:
+        self.epochs: list[int] = []
         self.losses: list[float] = []
+
+    def state_dict(self) -> dict[str, list]:
+        return {"epochs": list(self.epochs), "losses": list(self.losses)}
+
+    def load_state_dict(self, state_dict: dict[str, list]) -> None:
+        self.epochs, self.losses = list(state_dict["epochs"]), list(state_dict["losses"])
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if "train_loss" in trainer.callback_metrics:
+            self.epochs.append(trainer.current_epoch + 1)
             self.losses.append(trainer.callback_metrics["train_loss"].item())
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         folder = output_dir(trainer)
         if not trainer.is_global_zero:
             return
-        dollars = pl_module.dollar_coefficients()
-        names = trainer.datamodule.column_names
-        raw_terms = " + ".join(f"{dollars[f'a{i + 1}']:,.2f}·{name}" for i, name in enumerate(names[:-1]))
         print(f"\nlearned (normalized units): {pl_module.equation()}")
-        print(f"learned (dollars):          price = {raw_terms} + {dollars['c']:,.2f}")
-        if self.losses:
-            print(f"final training loss: {self.losses[-1]:.6f} after {len(self.losses)} epochs")
+        print(f"learned (dollars):          {pl_module.dollar_equation(trainer.datamodule.column_names)}")
+        if not self.losses:
+            print("figures: not written (no epoch was trained)")
+            return
+        print(f"final training loss: {self.losses[-1]:.6f} after {self.epochs[-1]} epochs")
         if folder is None:
             print("figures: not written (the run has no logger, hence no run folder)")
             return
         folder.mkdir(parents=True, exist_ok=True)
-        self._plot(folder, trainer.datamodule, pl_module)
+        self._plot_loss(folder)
+        self._plot_fit(folder, trainer.datamodule, pl_module)
         print(f"figures: {folder / 'loss_curve.png'}, {folder / 'fit.png'}")
 
     def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
@@ -47,18 +60,19 @@ class HousePriceReport(pl.Callback):
             inputs = ", ".join(f"{name}={value:g}" for name, value in zip(names, row))
             print(f"{inputs} → price ${price:,.0f}")
 
-    def _plot(self, folder: Path, datamodule: pl.LightningDataModule, model: pl.LightningModule) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        figure, axis = plt.subplots(figsize=(6, 4))
-        axis.plot(range(1, len(self.losses) + 1), self.losses)
+    def _plot_loss(self, folder: Path) -> None:
+        figure = _figure(6, 4)
+        axis = figure.subplots()
+        axis.plot(self.epochs, self.losses, label="training loss")
         axis.set(xlabel="epoch", ylabel="training loss", title="House price: loss per epoch", yscale="log")
+        # A loss curve is read for where it ends, which on a log axis often lies between two labelled ticks.
+        axis.annotate(f"final: {self.losses[-1]:.4g}", xy=(self.epochs[-1], self.losses[-1]), xytext=(0, 8),
+                      textcoords="offset points", ha="right")
         figure.tight_layout()
         figure.savefig(folder / "loss_curve.png", dpi=100)
-        plt.close(figure)
+
+    def _plot_fit(self, folder: Path, datamodule: pl.LightningDataModule, model: pl.LightningModule) -> None:
+        from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
         stats = datamodule.stats
         raw = torch.cat([datamodule.features, datamodule.targets], dim=1).double() * stats.std + stats.mean
@@ -66,14 +80,16 @@ class HousePriceReport(pl.Callback):
             fitted = model.predict_step((raw[:, :-1].float(),), 0).view(-1).double()
         names = datamodule.column_names
         if raw.shape[1] == 2:
-            figure, axis = plt.subplots(figsize=(6, 4))
+            figure = _figure(6, 4)
+            axis = figure.subplots()
             order = raw[:, 0].argsort()
             axis.scatter(raw[:, 0], raw[:, 1], s=12, label="houses")
             axis.plot(raw[order, 0], fitted[order], color="C1", label="fitted line")
             axis.set(xlabel=names[0], ylabel="price ($)")
             axis.legend()
+            area, price = axis.xaxis, axis.yaxis
         else:
-            figure = plt.figure(figsize=(7, 5))
+            figure = _figure(7, 5)
             axis = figure.add_subplot(projection="3d")
             axis.scatter(raw[:, 0], raw[:, 1], raw[:, 2], s=12, label="houses")
             grid_a, grid_b = torch.meshgrid(
@@ -84,8 +100,25 @@ class HousePriceReport(pl.Callback):
             with torch.no_grad():
                 plane = model.predict_step((torch.stack([grid_a, grid_b], -1).view(-1, 2),), 0).view(10, 10)
             axis.plot_surface(grid_a.numpy(), grid_b.numpy(), plane.numpy(), alpha=0.3, color="C1")
-            axis.set(xlabel=names[0], ylabel=names[1], zlabel="price ($)")
+            # A 3-D axis puts its label where the tick labels are unless pushed out.
+            axis.set_xlabel(names[0], labelpad=10)
+            axis.set_ylabel(names[1], labelpad=14)
+            axis.set_zlabel("price ($)", labelpad=18)
+            axis.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of rooms
+            area, price = axis.xaxis, axis.zaxis
+        for xyz_axis in (area, price):
+            xyz_axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axis.set_title("House price: data and fitted model")
         figure.tight_layout()
         figure.savefig(folder / "fit.png", dpi=100)
-        plt.close(figure)
+
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A figure on the Agg canvas: files only, no display needed, and pyplot's global state left alone."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    return figure

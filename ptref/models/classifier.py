@@ -92,6 +92,7 @@ class ImageClassifier(pl.LightningModule):
         # message. (nan_strategy="disable" would avoid the check, but torchmetrics 1.9 then drops the weights.)
         self.train_acc = Accuracy(task="multiclass", num_classes=num_classes, validate_args=False)
         self.train_loss = MeanMetric(nan_strategy="ignore")
+        self._epoch_metrics_logged = False  # per epoch; also False when a run resumes in mid-epoch
 
     def build_network(self) -> nn.Module:
         """The layers from input to logits, built from ``self.hparams``."""
@@ -119,10 +120,9 @@ class ImageClassifier(pl.LightningModule):
         loss, logits, target = self._forward_and_loss(batch)
         # Each `self.log` call costs ~0.5 ms here (Lightning walks its whole result state every call,
         # Lightning issue #20388), where a whole softmax step takes ~1.2 ms. So the epoch values accumulate
-        # in torchmetrics objects (~80 µs a step) and are logged once per epoch, and the step values are
-        # logged only on the steps Lightning writes to the loggers (every `log_every_n_steps`); on other
-        # steps they would only have reached the progress bar. metrics.csv is the same as with per-step
-        # logging (tests/test_mnist_models.py).
+        # in torchmetrics objects (~80 µs a step), and the step values are logged only on the steps Lightning
+        # writes to the loggers (every `log_every_n_steps`); on other steps they would only have reached the
+        # progress bar. metrics.csv is the same as with per-step logging (tests/test_mnist_models.py).
         self.train_loss.update(loss.detach(), len(target))
         if self._logged_step():
             accuracy = self.train_acc(logits.detach(), target)  # this batch's accuracy; also accumulates
@@ -130,6 +130,13 @@ class ImageClassifier(pl.LightningModule):
                           batch_size=len(target), sync_dist=True)  # sync_dist: the mean over DDP ranks
         else:
             self.train_acc.update(logits.detach(), target)
+        if not self._epoch_metrics_logged:
+            # Logging a metric object once an epoch is enough: Lightning computes it (synced over DDP ranks)
+            # as soon as the epoch's batches are done, so every `on_train_epoch_end` hook (the figures, the
+            # progress bar) sees this epoch's values, and resets it for the next epoch.
+            self.log_dict({"train_loss_epoch": self.train_loss, "train_acc_epoch": self.train_acc},
+                          on_step=False, on_epoch=True, prog_bar=True)
+            self._epoch_metrics_logged = True
         return loss
 
     def _logged_step(self) -> bool:
@@ -141,9 +148,8 @@ class ImageClassifier(pl.LightningModule):
         every = trainer.log_every_n_steps
         return bool(every) and ((self.global_step + 1) % every == 0 or trainer.should_stop)
 
-    def on_train_epoch_end(self) -> None:
-        # Metric objects: Lightning computes them (synced over DDP ranks) and resets them for the next epoch.
-        self.log_dict({"train_loss_epoch": self.train_loss, "train_acc_epoch": self.train_acc}, prog_bar=True)
+    def on_train_epoch_start(self) -> None:
+        self._epoch_metrics_logged = False
 
     def validation_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val", self.val_acc)

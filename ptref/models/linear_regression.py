@@ -15,6 +15,8 @@ PyTorch twin: ``y = X·W`` with the ones column (``bias_column=True``, the cours
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import lightning.pytorch as pl
 import torch
 from torch import nn
@@ -173,6 +175,28 @@ class LinearRegression(pl.LightningModule):
     def equation(self) -> str:
         """``y = 0.8304·x1 + 0.0008·x2 + 0.0000`` in the course's form (normalized units)."""
         coefficients = self.coefficients()
-        terms = [f"{value:.4f}·x{name[1:]}" for name, value in coefficients.items() if name != "b"]
-        bias = coefficients["b"]
-        return "y = " + " + ".join(terms) + (" - " if bias < 0 else " + ") + f"{abs(bias):.4f}"
+        terms = [(value, f"x{name[1:]}") for name, value in coefficients.items() if name != "b"]
+        return "y = " + linear_sum(terms, coefficients["b"], ".4f")
+
+    def dollar_equation(self, names: Sequence[str]) -> str:
+        """``price = 130.65·area + 135.39·bedrooms + 78,586.23``: :meth:`dollar_coefficients` with column names."""
+        dollars = self.dollar_coefficients()
+        terms = [(dollars[f"a{i + 1}"], name) for i, name in enumerate(names[:-1])]
+        return f"{names[-1]} = " + linear_sum(terms, dollars["c"], ",.2f")
+
+
+def linear_sum(terms: Sequence[tuple[float, str]], constant: float, spec: str) -> str:
+    """``a·x1 - b·x2 + c``: each value formatted with ``spec``, its sign written as the operator before it.
+
+    A value that rounds to zero gets ``+`` (``+ 0.0000``, not ``- 0.0000``).
+    """
+    text = ""
+    for value, name in [*terms, (constant, "")]:
+        number = f"{abs(value):{spec}}"
+        negative = value < 0 and any(digit in number for digit in "123456789")
+        magnitude = number + (f"·{name}" if name else "")
+        if text:
+            text += (" - " if negative else " + ") + magnitude
+        else:
+            text = ("-" if negative else "") + magnitude
+    return text
