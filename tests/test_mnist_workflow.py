@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from lightning.pytorch import LightningDataModule, LightningModule
 
@@ -49,10 +48,11 @@ def test_test_with_the_checkpoint_reports_accuracy_and_draws_the_test_figures(tr
 
 
 def test_predict_prints_digit_and_probability_for_png_and_jpeg(trained_run, tmp_path, capsys):
-    rng = np.random.default_rng(0)
     files = [tmp_path / "a.png", tmp_path / "b.jpg"]
-    for path, size in zip(files, [(40, 40), (90, 60)]):
-        Image.fromarray(rng.integers(0, 256, size=(*size, 3), dtype=np.uint8)).save(path)
+    for path, (width, height) in zip(files, [(40, 40), (60, 90)]):
+        picture = Image.new("RGB", (width, height), "white")  # a dark 7 on white paper: pure noise holds no ink
+        ImageDraw.Draw(picture).line([(8, 8), (width - 8, 8), (width // 2, height - 8)], fill=(20, 20, 60), width=3)
+        picture.save(path)
     capsys.readouterr()
     main(["predict", "--config", str(trained_run / "config.yaml"), "--ckpt_path", str(trained_run / "checkpoints" /
           "last.ckpt"), "--trainer.enable_progress_bar", "false", "--data.predict_files", f"[{files[0]}, {files[1]}]"])
