@@ -20,6 +20,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 from ptref.callbacks.run_folder import output_dir
 from ptref.data.resumable import ResumableDataLoader
@@ -43,7 +44,7 @@ class SaveOnSIGTERM(pl.Callback):
         folder = checkpoint_dir(trainer)
         if trainer.global_step == 0 or folder is None:
             why = "before its first step" if trainer.global_step == 0 else "and the run has no folder to save in"
-            print(f"ptref: stopped by SIGTERM {why}: nothing saved; rerun the same command", file=sys.stderr)
+            _say(f"ptref: stopped by SIGTERM {why}: nothing saved; rerun the same command")
             return
         loaders = [loader for loader in _flat(trainer.train_dataloader) if isinstance(loader, ResumableDataLoader)]
         mid_epoch = any(0 < loader.served < trainer.num_training_batches for loader in loaders)
@@ -56,8 +57,13 @@ class SaveOnSIGTERM(pl.Callback):
         if mid_epoch:
             where += f" (batch {max(loader.served for loader in loaders)} of {trainer.num_training_batches})"
         fresh_line = "\n" if trainer.progress_bar_callback is not None else ""  # not glued to the bar
-        print(f"{fresh_line}ptref: stopped by SIGTERM at {where}; saved {path}. To resume, rerun the same command with "
-              "--ckpt_path last", file=sys.stderr)
+        _say(f"{fresh_line}ptref: stopped by SIGTERM at {where}; saved {path}. To resume, rerun the same command "
+             "with --ckpt_path last")
+
+
+@rank_zero_only
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def _flat(loaders: object) -> list[object]:
