@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import shutil
+import signal
 import sys
 import types
 from collections.abc import Sequence
@@ -22,10 +24,13 @@ import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ProgressBar as ProgressBarBase
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from ptref.callbacks.divergence import DivergenceGuard, TrainingDiverged
+from ptref.callbacks.preemption import SaveOnSIGTERM
 from ptref.callbacks.progress import ProgressBar
 from ptref.callbacks.rng_state import RNGStateCheckpoint
+from ptref.callbacks.run_folder import MarkFitCompleted, fit_completed
 from ptref.devices import resolve_accelerator
 from ptref.loggers import CSVLogger, TensorBoardLogger
 
@@ -56,74 +61,193 @@ class PtrefCLI(LightningCLI):
 
     What it adds to Lightning's defaults, all overridable:
 
-    - one output folder per run: unless ``--trainer.logger`` is given, a run logs to TensorBoard *and* CSV in
+    - one output folder per run: unless ``--trainer.logger`` is given, ``fit`` logs to TensorBoard *and* CSV in
       ``<default_root_dir>/version_N/``, next to its checkpoints, config and figures (:mod:`ptref.loggers`:
-      written at most once a second, and completely at the end);
+      written at most once a second, and completely at the end). ``test``/``validate``/``predict`` write
+      beside the checkpoint's run instead: ``version_N/test/`` (``test_1/``, ... when that is taken), and
+      leave nothing behind when they fail;
     - checkpoints are loaded with ``weights_only=True`` (no code runs from a checkpoint file);
-    - ``fit --ckpt_path last`` resumes from the newest ``last.ckpt`` of any earlier run under
-      ``default_root_dir`` (the resumed run logs into a new ``version_N``: nothing is overwritten);
+    - ``--ckpt_path last`` means this experiment's newest run (by ``version_N``) that saved a checkpoint.
+      ``fit`` resumes it only if its fit did not finish (an interrupted run) and refuses otherwise;
+      ``test``/``validate``/``predict`` evaluate it, and refuse to run without a checkpoint;
     - every run carries :class:`RNGStateCheckpoint` (exact resume) and :class:`DivergenceGuard` (NaN stop);
+      ``fit`` also :class:`SaveOnSIGTERM` (a pre-empted run saves its exact step and exits with 143) and
+      :class:`MarkFitCompleted`;
     - the progress bar is :class:`ptref.callbacks.progress.ProgressBar` (tqdm; one bar over the epochs when
       every epoch is a single batch);
     - ``--trainer.accelerator auto`` (the default) tries CUDA, MPS, XLA/TPU, CPU in that order (ptref.devices).
     """
 
+    _stage_dir: Path | None = None  # the folder test/validate/predict write into, removed if they fail
+
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer_config = self._get(self.config_init, "trainer", default={})
         kwargs["accelerator"] = resolve_accelerator(trainer_config.get("accelerator", "auto"))
         if trainer_config.get("logger") in (None, True):
-            root = Path(trainer_config.get("default_root_dir") or "runs")
-            version = next_version(root)
-            # CSV first: it warns about a non-empty folder that TensorBoard would already have created.
-            kwargs["logger"] = [
-                CSVLogger(root, name="", version=version),
-                TensorBoardLogger(root, name="", version=version),
-            ]
+            kwargs["logger"] = self._loggers(trainer_config)
         callbacks = trainer_config.get("callbacks") or []
         callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        extra = [SaveOnSIGTERM(), MarkFitCompleted()] if self.subcommand == "fit" else []
         if trainer_config.get("enable_progress_bar") is not False and not any(
             isinstance(callback, ProgressBarBase) for callback in callbacks
         ):
             # tqdm's plain-text bar (Lightning would pick Rich when it is installed: garbled in CI logs).
-            kwargs["callbacks"] = [*callbacks, ProgressBar()]
+            extra.append(ProgressBar())
+        if extra:
+            kwargs["callbacks"] = [*callbacks, *extra]
         return super().instantiate_trainer(**kwargs)
 
+    def _loggers(self, trainer_config: dict[str, Any]) -> list[CSVLogger | TensorBoardLogger]:
+        """CSV + TensorBoard, both in ``version_N`` for a fit, beside the checkpoint's run otherwise."""
+        ckpt_path = self.config_init[self.subcommand].get("ckpt_path") if self.subcommand else None
+        if self.subcommand in EVALUATIONS and ckpt_path not in (None, *LIGHTNING_CKPT_NAMES):
+            self._stage_dir = free_folder(run_of(Path(ckpt_path)), self.subcommand)
+            root, version = self._stage_dir.parent, self._stage_dir.name
+        else:
+            root = experiment_root(trainer_config)
+            version = next_version(root)
+        # CSV first: it warns about a non-empty folder that TensorBoard would already have created.
+        return [CSVLogger(root, name="", version=version), TensorBoardLogger(root, name="", version=version)]
+
     def _parse_ckpt_path(self) -> None:
-        # LightningCLI reads the checkpoint's hyperparameters here, before any hook: check the file first.
+        # LightningCLI reads the checkpoint's hyperparameters here, before anything is built: resolve
+        # `last`, refuse what cannot work, and check the file first.
         subcommand = self.config.get("subcommand")
         config = self.config.get(subcommand) or {} if subcommand else {}
+        if subcommand:
+            path = resolve_ckpt_path(subcommand, config.get("ckpt_path"), experiment_root(config.get("trainer")))
+            config["ckpt_path"] = path
         path = config.get("ckpt_path")
-        if path not in (None, "last", "best", "hpc") and config.get("weights_only") is not False:
+        if path not in (None, *LIGHTNING_CKPT_NAMES) and config.get("weights_only") is not False:
             check_checkpoint(Path(path))
         super()._parse_ckpt_path()
+
+    def _run_subcommand(self, subcommand: str) -> None:
+        try:
+            super()._run_subcommand(subcommand)
+        except BaseException as error:
+            if self._stage_dir is not None:
+                shutil.rmtree(self._stage_dir, ignore_errors=True)  # made by this command only (free_folder)
+            if isinstance(error, SIGTERMException):
+                # fit has saved and said how to resume (SaveOnSIGTERM); 143 tells a scheduler the job was stopped
+                raise SystemExit(128 + signal.SIGTERM) from None
+            raise
 
     def _safe_loading(self) -> None:
         config = self.config_init[self.subcommand]
         if config.get("weights_only") is None:
             config["weights_only"] = True
 
-    def before_fit(self) -> None:
-        self._safe_loading()
-        if self.config_init["fit"].get("ckpt_path") == "last":
-            self.config_init["fit"]["ckpt_path"] = last_checkpoint(Path(self.trainer.default_root_dir))
+    before_fit = before_validate = before_test = before_predict = _safe_loading
 
-    before_validate = before_test = before_predict = _safe_loading
+
+# Subcommands that evaluate trained weights, and the ckpt_path values Lightning resolves itself.
+EVALUATIONS = ("validate", "test", "predict")
+LIGHTNING_CKPT_NAMES = ("best", "hpc")
+
+
+def experiment_root(trainer_config: Any) -> Path:
+    """The folder of an experiment's runs: ``--trainer.default_root_dir``, else ``runs``."""
+    return Path((trainer_config or {}).get("default_root_dir") or "runs")
+
+
+def run_versions(root: Path) -> list[Path]:
+    """The ``version_N`` folders under ``root``, newest (highest ``N``) first."""
+    runs = [path for path in root.glob("version_*") if path.name.split("_", 1)[1].isdigit()]
+    return sorted(runs, key=lambda path: int(path.name.split("_", 1)[1]), reverse=True)
 
 
 def next_version(root: Path) -> int:
     """The first unused ``version_N`` number under ``root`` (shared by all loggers of one run)."""
-    taken = [int(p.name.split("_", 1)[1]) for p in root.glob("version_*") if p.name.split("_", 1)[1].isdigit()]
-    return max(taken, default=-1) + 1
+    newest = run_versions(root)
+    return int(newest[0].name.split("_", 1)[1]) + 1 if newest else 0
 
 
-def last_checkpoint(root: Path) -> str | None:
-    """The most recently written ``version_*/checkpoints/last*.ckpt`` under ``root``, if any."""
-    candidates = sorted(root.glob("version_*/checkpoints/last*.ckpt"), key=lambda path: path.stat().st_mtime)
-    if not candidates:
-        print(f"ptref: --ckpt_path last: no last.ckpt under {root}/version_*/checkpoints, starting from scratch")
-        return None
-    print(f"ptref: resuming from {candidates[-1]}")
-    return str(candidates[-1])
+def run_checkpoint(run: Path) -> Path | None:
+    """The run's ``checkpoints/last.ckpt`` (the newest ``last*.ckpt`` if Lightning numbered several)."""
+    candidates = list((run / "checkpoints").glob("last*.ckpt"))
+    return max(candidates, key=lambda path: path.stat().st_mtime) if candidates else None
+
+
+def last_checkpoint(root: Path) -> tuple[Path, Path] | None:
+    """``(run, checkpoint)`` of the newest run under ``root`` that saved a checkpoint, if any.
+
+    Newest by run number, not by file time: runs that saved nothing (stopped before their first
+    checkpoint, or a resume that was stopped again before saving) are passed over.
+    """
+    for run in run_versions(root):
+        checkpoint = run_checkpoint(run)
+        if checkpoint is not None:
+            return run, checkpoint
+    return None
+
+
+def run_of(checkpoint: Path) -> Path:
+    """The run folder a checkpoint belongs to (``version_N`` for ``version_N/checkpoints/x.ckpt``)."""
+    return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
+
+
+def free_folder(run: Path, name: str) -> Path:
+    """``run/name``, or ``run/name_1``, ``run/name_2``, ... : the first that does not exist yet."""
+    folder, number = run / name, 0
+    while folder.exists():
+        number += 1
+        folder = run / f"{name}_{number}"
+    return folder
+
+
+def describe(checkpoint: Path) -> str:
+    """``"saved at epoch E, step S"`` for a checkpoint, memory-mapped (its tensors are not read)."""
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # an unreadable file is reported by check_checkpoint, which runs next
+        return "unreadable"
+    return f"saved at epoch {state.get('epoch')}, step {state.get('global_step')}"
+
+
+def resolve_ckpt_path(subcommand: str, ckpt_path: str | None, root: Path) -> str | None:
+    """What ``--ckpt_path`` means for ``subcommand``: ``last`` becomes a file, and impossible runs are refused.
+
+    - ``fit --ckpt_path last``: the checkpoint of the newest run that saved one, if that run's fit did not
+      finish. A finished run is refused (continuing it is a choice: pass its checkpoint's path). With no
+      checkpoint at all, fit starts from scratch and says so: the same command then works for the first
+      start and every restart of a pre-emptible job.
+    - ``test``/``validate``/``predict``: they need trained weights; ``last`` is the newest checkpoint.
+    """
+    if subcommand == "fit":
+        if ckpt_path != "last":
+            return ckpt_path
+        found = last_checkpoint(root)
+        if found is None:
+            print(f"ptref: --ckpt_path last: no run under {root} has saved a checkpoint yet; starting from scratch",
+                  file=sys.stderr)
+            return None
+        run, checkpoint = found
+        if fit_completed(run):
+            raise CheckpointError(
+                f"--ckpt_path last: the newest run with a checkpoint, {run}, finished its fit, so there is nothing "
+                f"to resume. To train it further, pass its checkpoint explicitly with a larger --trainer.max_epochs "
+                f"(--ckpt_path {checkpoint}); to start a new run, leave out --ckpt_path."
+            )
+        print(f"ptref: resuming from {checkpoint} (the interrupted run {run.name}, {describe(checkpoint)})",
+              file=sys.stderr)
+        return str(checkpoint)
+    if subcommand not in EVALUATIONS or ckpt_path not in (None, "last"):
+        return ckpt_path
+    found = last_checkpoint(root)
+    if found is None:
+        raise CheckpointError(
+            f"{subcommand} needs trained weights, and no run under {root} has saved a checkpoint: train first "
+            f"(ptref fit with the same --config), or pass a checkpoint file with --ckpt_path."
+        )
+    run, checkpoint = found
+    if ckpt_path is None:
+        raise CheckpointError(
+            f"{subcommand} needs trained weights: pass --ckpt_path last (this experiment's newest checkpoint, "
+            f"{checkpoint}) or --ckpt_path with another checkpoint file."
+        )
+    print(f"ptref: {subcommand} with {checkpoint} ({describe(checkpoint)})", file=sys.stderr)
+    return str(checkpoint)
 
 
 class CheckpointError(ValueError):

@@ -24,3 +24,19 @@ class PauseAfterEpoch(pl.Callback):
             deadline = time.monotonic() + 600
             while not trainer.received_sigterm and time.monotonic() < deadline:
                 time.sleep(0.05)
+
+
+class PauseAtStep(pl.Callback):
+    """After optimizer step ``step`` (mid-epoch), write ``marker`` and wait for a signal (SIGTERM: Lightning
+    stops right after this batch)."""
+
+    def __init__(self, step: int, marker: str) -> None:
+        self.step = step
+        self.marker = Path(marker)
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: object) -> None:
+        if trainer.global_step == self.step:
+            self.marker.write_text(str(trainer.global_step))
+            deadline = time.monotonic() + 600
+            while not trainer.received_sigterm and time.monotonic() < deadline:
+                time.sleep(0.05)

@@ -41,7 +41,7 @@ def test_fit_writes_checkpoint_logs_and_figures_in_one_folder(trained_run):
 def test_test_with_the_checkpoint_reports_accuracy_and_draws_the_test_figures(trained_run, mnist_t10k_dir):
     main(["test", "--config", str(trained_run / "config.yaml"), "--ckpt_path", str(trained_run / "checkpoints" /
           "last.ckpt"), "--trainer.enable_progress_bar", "false"])
-    test_run = trained_run.parent / "version_1"
+    test_run = trained_run / "test"  # beside the checkpoint's run
     assert {"confusion_matrix.png", "misclassified.png"} <= {path.name for path in test_run.iterdir()}
     rows = [row for row in csv.DictReader((test_run / "metrics.csv").open()) if row.get("test_acc")]
     assert 0.0 <= float(rows[-1]["test_acc"]) <= 1.0

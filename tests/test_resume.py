@@ -1,4 +1,8 @@
-"""Exact resume: a run killed after epoch k and resumed with --ckpt_path last ends where an uninterrupted run does."""
+"""Exact resume: a run killed after epoch k and resumed with --ckpt_path last ends where an uninterrupted run does.
+
+SIGKILL leaves the end-of-epoch checkpoint of epoch k; SIGTERM (pre-emption) saves the step it stopped at, the
+first batch of epoch k + 1 (tests/test_cli_runs.py stops one in the middle of an epoch).
+"""
 
 from __future__ import annotations
 
@@ -99,8 +103,11 @@ def test_killed_run_resumed_with_ckpt_path_last_matches_an_uninterrupted_run(tmp
         time.sleep(0.1)
     interrupted.send_signal(kill)
     interrupted.communicate(timeout=60)
+    assert interrupted.returncode == -signal.SIGKILL if kill == signal.SIGKILL else 128 + signal.SIGTERM
     killed_at = final_checkpoint(tmp_path / "interrupted")
-    assert killed_at["epoch"] == 2  # really stopped after epoch 2, not finished
+    paused_at = int(marker.read_text())  # the global step at the end of epoch 2
+    # SIGKILL: the checkpoint of epoch 2; SIGTERM: Lightning stops after the batch in progress, and that is saved
+    assert killed_at["global_step"] == (paused_at if kill == signal.SIGKILL else paused_at + 1)
 
     resumed_output = finish(ptref(*args, "--ckpt_path", "last", root=tmp_path / "interrupted"))
     assert "resuming from" in resumed_output

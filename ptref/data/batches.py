@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
+from ptref.data.resumable import ResumableDataLoader
+
 
 class BatchReads(Dataset):
     """A ``TensorDataset`` (or ``Subset``\\ s of one) that a ``DataLoader`` reads a whole batch at a time."""
@@ -59,9 +61,10 @@ def batch_loader(dataset: Dataset, batch_size: int, shuffle: bool = False, num_w
     """A ``DataLoader`` that reads whole batches of a ``TensorDataset`` (or ``Subset``\\ s of one).
 
     Same samplers (``shuffle`` draws its permutation from torch's global RNG, as ``DataLoader`` always does),
-    so a seeded run visits the examples in the same order as a per-example loader would.
+    so a seeded run visits the examples in the same order as a per-example loader would. A
+    :class:`~ptref.data.resumable.ResumableDataLoader`, so a run stopped mid-epoch resumes exactly.
     """
-    return DataLoader(
+    return ResumableDataLoader(
         BatchReads(dataset),
         batch_size=batch_size,
         shuffle=shuffle,
