@@ -1,7 +1,7 @@
 """Train, then test, MNIST experiments from the command line and print their figures as README table rows.
 
 For each experiment: ``ptref fit --config <yaml>`` (its seed, its epochs), then ``ptref test`` with the
-run's ``last.ckpt``; the test accuracy comes from the test run's ``metrics.csv``, the time per epoch from
+run's ``last.ckpt``; the test accuracy comes from ``version_N/test/metrics.csv``, the time per epoch from
 the wall-clock stamps TensorBoard keeps on each epoch's ``val_acc`` (training + validation).
 
     PYTHONPATH=. python scripts/measure_mnist.py experiments/mnist_softmax_t10k.yaml experiments/mnist_cnn_t10k.yaml
@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from ptref.cli import free_folder
 
 
 def ptref(*args: str) -> None:
@@ -66,8 +68,9 @@ def measure(experiment: Path, root: Path, fit_args: list[str]) -> dict[str, floa
     fit_seconds = time.perf_counter() - start
     run = newest_version(root)
     config = yaml.safe_load((run / "config.yaml").read_text())  # as run, flags included
+    test_dir = free_folder(run, "test")  # where `ptref test` writes, beside the checkpoint's run
     ptref("test", "--config", str(run / "config.yaml"), "--ckpt_path", str(run / "checkpoints" / "last.ckpt"))
-    rows = list(csv.DictReader((newest_version(root) / "metrics.csv").open()))
+    rows = list(csv.DictReader((test_dir / "metrics.csv").open()))
     test_acc = float(next(row["test_acc"] for row in rows if row.get("test_acc")))
 
     events = EventAccumulator(str(run))
