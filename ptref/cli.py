@@ -6,11 +6,18 @@ precision and strategy are Trainer arguments (``--trainer.accelerator auto|cpu|c
 
 A few small subcommands of our own sit beside it; each lives in its own module and is imported only
 when asked for, so ``ptref fit`` never pays for them (and never imports TensorFlow).
+
+An error about the user's input prints one line, ``ptref: <message>``, and exits with status 1, or 2 when the
+parser refused the command line or a config file (the rule that tells input errors from bugs, and why:
+:mod:`ptref.errors`); ``--debug`` or ``PTREF_DEBUG=1`` shows the traceback. Options must be spelled in full:
+argparse would otherwise take ``--trainer.max_epoch`` for ``--trainer.max_epochs`` without a word.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import os
 import pickle
 import shutil
 import signal
@@ -21,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ProgressBar as ProgressBarBase
 from lightning.pytorch.cli import LightningCLI
@@ -31,18 +39,26 @@ from ptref.callbacks.preemption import SaveOnSIGTERM
 from ptref.callbacks.progress import ProgressBar
 from ptref.callbacks.rng_state import RNGStateCheckpoint
 from ptref.callbacks.run_folder import MarkFitCompleted, fit_completed
+from ptref.callbacks.summary import FlatModelSummary
+from ptref.callbacks.trainable import LearningRateCheck, check_epochs, check_learning_rate
 from ptref.devices import resolve_accelerator
+from ptref.errors import UsageError, UserInputError, causes, closest, usage_message, user_error
 from ptref.loggers import CSVLogger, TensorBoardLogger
+from ptref.quiet import known_noise_hidden
 
-# subcommand -> module with a ``main(argv) -> int | None``
+# subcommand -> (module with a ``main(argv) -> int | None``, its line in ``ptref --help``)
 EXTRA_COMMANDS = {
-    "env": "ptref.env",
-    "lesson": "ptref.concepts.lesson",
-    "compare": "ptref.compare",
-    "bench": "ptref.bench",
+    "lesson": ("ptref.concepts.lesson", "Each course concept in TensorFlow and in PyTorch, side by side."),
+    "env": ("ptref.env", "Versions, the accelerators of this machine, and what accelerator=auto picks."),
+    "compare": ("ptref.compare", "Run the TensorFlow parity checks and write a report."),
+    "bench": ("ptref.bench", "Training throughput: ptref vs a plain PyTorch loop vs Keras fit."),
 }
 
-EPILOG = "ptref's own subcommands: " + ", ".join(f"'ptref {name} --help'" for name in EXTRA_COMMANDS)
+EPILOG = (
+    "Run 'ptref <subcommand> --help' for its options. An error prints one line (exit status 2 when the "
+    "command line or a config file is refused, 1 otherwise); add --debug, or set PTREF_DEBUG=1, to see "
+    "its traceback."
+)
 
 
 def tensorboard_without_tensorflow() -> None:
@@ -140,6 +156,28 @@ class PtrefCLI(LightningCLI):
 
     before_fit = before_validate = before_test = before_predict = _safe_loading
 
+    def init_parser(self, **kwargs: Any) -> Any:
+        # allow_abbrev: argparse would take --trainer.max_epoch for --trainer.max_epochs. exit_on_error: raise
+        # the error, main() prints it as one line instead of the usage text and the Union dump.
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("exit_on_error", False)
+        return super().init_parser(**kwargs)
+
+    def _add_subcommands(self, parser: Any, **kwargs: Any) -> None:
+        super()._add_subcommands(parser, **kwargs)
+        for name, (_, help_line) in EXTRA_COMMANDS.items():  # listed here, run by main() before parsing
+            parser._subcommands_action.add_subcommand(name, self.parser_class(add_help=False), help=help_line)
+
+    def parse_arguments(self, parser: Any, args: Any) -> None:
+        try:
+            super().parse_arguments(parser, args)
+        except argparse.ArgumentError as error:
+            parsers = [parser, *getattr(self, "_subcommand_parsers", {}).values()]  # none when run=False
+            options = [option for each in parsers for option in each._option_string_actions]
+            raise UsageError(usage_message(error, options)) from error
+        if self.config.get("subcommand") == "fit":
+            check_trainable(self.config["fit"])
+
 
 # Subcommands that evaluate trained weights, and the ckpt_path values Lightning resolves itself.
 EVALUATIONS = ("validate", "test", "predict")
@@ -155,6 +193,17 @@ def run_versions(root: Path) -> list[Path]:
     """The ``version_N`` folders under ``root``, newest (highest ``N``) first."""
     runs = [path for path in root.glob("version_*") if path.name.split("_", 1)[1].isdigit()]
     return sorted(runs, key=lambda path: int(path.name.split("_", 1)[1]), reverse=True)
+
+
+def check_trainable(config: Any) -> None:
+    """Refuse ``fit`` options that cannot train: no epochs or steps, a learning rate that is not positive."""
+    trainer = config.get("trainer") or {}
+    for name in ("max_epochs", "max_steps"):
+        check_epochs(trainer.get(name), f"--trainer.{name}")
+    for group in ("model", "optimizer"):
+        init_args = (config.get(group) or {}).get("init_args") or {}
+        for name in ("lr", "learning_rate"):
+            check_learning_rate(init_args.get(name), f"--{group}.{name}")
 
 
 def next_version(root: Path) -> int:
@@ -250,53 +299,123 @@ def resolve_ckpt_path(subcommand: str, ckpt_path: str | None, root: Path) -> str
     return str(checkpoint)
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserInputError):
     """A checkpoint file that cannot be loaded safely."""
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format (every Lightning checkpoint): a zip archive
+LEGACY_MAGIC = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)  # torch.save before PyTorch 1.6
+
+
 def check_checkpoint(path: Path) -> None:
-    """Open ``path`` the safe way (tensors and plain data only) and explain what is wrong if that fails."""
+    """Open ``path`` the safe way (tensors and plain data only) and explain what is wrong if that fails.
+
+    Three failures, three fixes: a file that is no checkpoint at all (random bytes, a text or image file:
+    it starts like neither of torch.save's two formats), a damaged checkpoint (truncated or corrupted: it
+    starts like one but does not load), and a checkpoint holding objects of Python classes, which
+    ``weights_only`` refuses because unpickling them can run code: only that one can be loaded, with
+    ``--weights_only false``, and only when its source is trusted.
+    """
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    with path.open("rb") as file:
+        head = file.read(len(LEGACY_MAGIC))
+    if not head.startswith(ZIP_MAGIC) and head != LEGACY_MAGIC:
+        raise CheckpointError(
+            f"{path}: not a checkpoint (neither of torch.save's formats); pass a .ckpt file written by a run, "
+            "e.g. runs/<experiment>/version_0/checkpoints/last.ckpt"
+        )
+    damaged = (
+        f"{path}: not a readable PyTorch checkpoint (truncated or corrupted?)"
+        "; use another checkpoint of the run (e.g. last.ckpt or an earlier epoch)"
+    )
     try:
         torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
+    except pickle.UnpicklingError:
+        # weights_only met a class or function; a zip archive can list them, the legacy format cannot.
+        code = unsafe_globals(path) if head.startswith(ZIP_MAGIC) else ["objects of Python classes"]
+        if not code:
+            raise CheckpointError(damaged) from None
         raise CheckpointError(
-            f"{path}: refused: it holds Python objects other than tensors and plain data, which could run code "
-            f"when loaded ({str(error).splitlines()[0]}). Only if you trust its source, pass --weights_only false."
+            f"{path}: refused: it holds {', '.join(code)}, not only tensors and plain data, and loading it "
+            "could run code. Only if you trust its source, pass --weights_only false."
         ) from None
     except Exception as error:  # torch.load fails in many ways on damaged files (RuntimeError, EOFError, ...)
-        raise CheckpointError(
-            f"{path}: not a readable PyTorch checkpoint (truncated or corrupted?): {str(error).splitlines()[0]}. "
-            "Use another checkpoint of the run (e.g. last.ckpt or an earlier epoch)."
-        ) from None
+        raise CheckpointError(f"{damaged}: {str(error).split('. ')[0]}") from None
+
+
+def unsafe_globals(path: Path) -> list[str]:
+    """The classes and functions a zip checkpoint's pickle refers to beyond weights_only's allowlist."""
+    try:
+        return torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception:  # noqa: BLE001 - a damaged archive: nothing to list
+        return []
+
+
+def check_config_files(argv: Sequence[str]) -> None:
+    """Refuse a ``--config`` file whose YAML does not parse, naming file, line and column (the parser names none)."""
+    for flag, value in zip(argv, argv[1:]):
+        if flag in ("-c", "--config") and Path(value).is_file():
+            try:
+                yaml.safe_load(Path(value).read_text())
+            except (yaml.scanner.ScannerError, yaml.parser.ParserError) as error:
+                started = f" ({error.context} started at {position(error.context_mark)})" if error.context_mark else ""
+                raise UsageError(f"{value}, {position(error.problem_mark)}: {error.problem}{started}") from None
+
+
+def position(mark: yaml.Mark) -> str:
+    """A YAML mark as people count: lines and columns from 1."""
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 def main(args: Sequence[str] | None = None) -> int | None:
-    """Entry point of ``ptref`` and ``python -m ptref``."""
-    argv = list(sys.argv[1:] if args is None else args)
-    if argv and argv[0] in EXTRA_COMMANDS:
-        return importlib.import_module(EXTRA_COMMANDS[argv[0]]).main(argv[1:])
+    """Entry point of ``ptref`` and ``python -m ptref``; returns the exit status.
 
+    An error about the user's input prints one line on stderr and returns 1 (2: refused by the parser); which
+    errors count as input errors is :mod:`ptref.errors`'s rule. Every other exception propagates with its
+    traceback, and so do input errors under ``--debug`` (anywhere on the command line) or ``PTREF_DEBUG=1``.
+    """
+    argv = list(sys.argv[1:] if args is None else args)
+    debug = "--debug" in argv or os.environ.get("PTREF_DEBUG", "0") not in ("", "0")
+    argv = [arg for arg in argv if arg != "--debug"]
+    try:
+        return run(argv)
+    except Exception as error:
+        known = None if debug else user_error(error)
+        if known is None:
+            raise
+        message, status = known
+        if isinstance(causes(error)[-1], TrainingDiverged):
+            message = f"training diverged: {message}"
+        print(f"ptref: {message}", file=sys.stderr)
+        return status
+
+
+def run(argv: list[str]) -> int | None:
+    """Run one ``ptref`` command line (``argv`` without the program name)."""
+    commands = [*LightningCLI.subcommands(), *EXTRA_COMMANDS]
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        raise UsageError(f"{argv[0]}: no such command{closest(argv[0], commands)}; commands: {', '.join(commands)}")
+    if argv and argv[0] in EXTRA_COMMANDS:
+        return importlib.import_module(EXTRA_COMMANDS[argv[0]][0]).main(argv[1:])
+
+    check_config_files(argv)
     tensorboard_without_tensorflow()
     # Importing the packages registers their classes, so `--model LinearRegression` works by short name.
     importlib.import_module("ptref.data")
     importlib.import_module("ptref.models")
-    try:
+    with known_noise_hidden():
         PtrefCLI(
             LightningModule,
             LightningDataModule,
             subclass_mode_model=True,
             subclass_mode_data=True,
-            args=None if args is None else argv,  # None: LightningCLI reads sys.argv itself
-            parser_kwargs={"epilog": EPILOG},
+            args=argv,
+            parser_kwargs={"prog": "ptref", "description": "ptref: the TensorFlow course in PyTorch + Lightning.",
+                           "epilog": EPILOG},
             save_config_kwargs={"overwrite": True},
-            trainer_defaults={"callbacks": [RNGStateCheckpoint(), DivergenceGuard()]},
+            trainer_defaults={
+                "callbacks": [RNGStateCheckpoint(), DivergenceGuard(), LearningRateCheck(), FlatModelSummary()]
+            },
         )
-    except TrainingDiverged as error:
-        print(f"ptref: training diverged: {error}", file=sys.stderr)
-        return 1
-    except CheckpointError as error:
-        print(f"ptref: {error}", file=sys.stderr)
-        return 1
     return None

@@ -29,9 +29,8 @@ def test_print_config_shows_the_experiment_with_flags_applied(capsys):
 
 
 def test_a_typo_in_a_config_key_is_refused_with_its_name(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["fit", "--config", str(REPO / "experiments" / "house_price.yaml"), "--model.learnig_rate", "0.1"])
-    assert exit_info.value.code != 0
+    code = main(["fit", "--config", str(REPO / "experiments" / "house_price.yaml"), "--model.learnig_rate", "0.1"])
+    assert code == 2  # argparse's status for a command line it refuses
     assert "learnig_rate" in capsys.readouterr().err
 
 
@@ -39,7 +38,7 @@ def test_python_dash_m_ptref_is_the_same_cli():
     result = subprocess.run([sys.executable, "-m", "ptref", "--help"], capture_output=True, text=True, cwd=REPO,
                             check=False)
     assert result.returncode == 0
-    for subcommand in ("fit", "validate", "test", "predict", "ptref env"):
+    for subcommand in ("fit", "validate", "test", "predict", "lesson", "env"):
         assert subcommand in result.stdout
 
 

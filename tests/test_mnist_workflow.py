@@ -67,12 +67,12 @@ def test_predict_prints_digit_and_probability_for_png_and_jpeg(trained_run, tmp_
                        zip(files, digit.tolist(), probability.tolist())]
 
 
-def test_predict_on_a_non_image_names_the_file(trained_run, tmp_path):
+def test_predict_on_a_non_image_names_the_file(trained_run, tmp_path, capsys):
     bad = tmp_path / "scan.png"
     bad.write_bytes(b"%PDF-1.4 not an image")
-    with pytest.raises(ValueError, match="scan.png: not an image file"):
-        main(["predict", "--config", str(trained_run / "config.yaml"), "--ckpt_path",
-              str(trained_run / "checkpoints" / "last.ckpt"), "--data.predict_files", f"[{bad}]"])
+    assert main(["predict", "--config", str(trained_run / "config.yaml"), "--ckpt_path",
+                 str(trained_run / "checkpoints" / "last.ckpt"), "--data.predict_files", f"[{bad}]"]) == 1
+    assert "scan.png: not an image file" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda path: path.stem)
