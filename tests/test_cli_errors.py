@@ -57,6 +57,12 @@ def bad(tmp_path_factory, mnist_t10k_dir) -> dict[str, Path]:
     (files["idx"] / "t10k-images-idx3-ubyte.gz").write_bytes(images[: len(images) // 2])  # cut mid-stream
     labels = mnist_t10k_dir / "t10k-labels-idx1-ubyte.gz"
     (files["idx"] / labels.name).write_bytes(labels.read_bytes())
+    # Trained weights: predict refuses to run without them, before it reads any input.
+    for name, config in (("house", HOUSE), ("softmax", SOFTMAX)):
+        root = folder / name
+        assert main(["fit", "--config", config, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
+                     "--trainer.limit_val_batches", "1", "--trainer.default_root_dir", str(root), *QUIET]) is None
+        files[f"{name}.ckpt"] = root / "version_0" / "checkpoints" / "last.ckpt"
     return files
 
 
@@ -71,10 +77,12 @@ USER_ERRORS = [
      lambda f: [f["missing.csv"]]),
     ("truncated idx", lambda f: ["fit", "--config", SOFTMAX, "--data.data_dir", f["idx"]], 1,
      lambda f: [Path(f["idx"]) / "t10k-images-idx3-ubyte.gz"]),
-    ("not an image", lambda f: ["predict", "--config", SOFTMAX, "--data.predict_files", f"[{f['digit.png']}]"], 1,
+    ("not an image", lambda f: ["predict", "--config", SOFTMAX, "--data.predict_files", f"[{f['digit.png']}]",
+                                  "--ckpt_path", f["softmax.ckpt"]], 1,
      lambda f: [f["digit.png"]]),
     ("three features for a two-feature model",
-     lambda f: ["predict", "--config", HOUSE, "--data.predict_inputs", "[[2104, 3, 1]]"], 1,
+     lambda f: ["predict", "--config", HOUSE, "--data.predict_inputs", "[[2104, 3, 1]]",
+                "--ckpt_path", f["house.ckpt"]], 1,
      lambda f: ["predict_inputs"]),
     ("one-feature data for a two-feature model",
      lambda f: ["fit", "--config", HOUSE, "--data.csv_path", f["one_feature.csv"]], 1,
@@ -105,7 +113,7 @@ USER_ERRORS = [
      lambda f: ["--optimizer.lr"]),
     ("negative learning rate from a schedule",
      lambda f: ["fit", "--config", HOUSE, "--optimizer", "ptref.optim.SGD", "--optimizer.learning_rate", SCHEDULE],
-     1, lambda f: ["optimizer 0", "learning rate -0.1"]),
+     1, lambda f: ["learning_rate", "step 0", "-0.1"]),
 ]
 
 
@@ -185,7 +193,8 @@ def fit_output(*args: str) -> str:
 def test_a_real_fit_prints_no_noise_and_nothing_glued_to_a_bar(tmp_path):
     runs = ["--trainer.default_root_dir", str(tmp_path)]
     house = fit_output("--config", HOUSE, *runs, "--trainer.max_epochs", "200")
-    resumed = fit_output("--config", HOUSE, *runs, "--trainer.max_epochs", "300", "--ckpt_path", "last")
+    checkpoint = tmp_path / "version_0" / "checkpoints" / "last.ckpt"  # a finished run, continued explicitly
+    resumed = fit_output("--config", HOUSE, *runs, "--trainer.max_epochs", "300", "--ckpt_path", str(checkpoint))
     mnist = fit_output("--config", SOFTMAX, "--trainer.default_root_dir", str(tmp_path / "mnist"),
                        "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "5")
     for output in (house, resumed, mnist):
