@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from ptref.callbacks.house_price import HousePriceReport
 from ptref.cli import main
-from ptref.data import MNISTDataModule
+from ptref.data import HousePriceDataModule, MNISTDataModule
 from ptref.models import LinearRegression, SoftmaxRegression
 
 REPO = Path(__file__).resolve().parents[1]
@@ -172,8 +172,8 @@ def test_confusion_matrix_digit_labels_are_horizontal(tmp_path, mnist_t10k_dir):
 
 
 def fit_house(root: Path, csv_path: Path, *extra: str, config: str = "house_price.yaml") -> None:
-    main(["fit", "--config", str(REPO / "experiments" / config), "--trainer.default_root_dir", str(root),
-          "--data.csv_path", str(csv_path), *QUIET, *extra])
+    assert main(["fit", "--config", str(REPO / "experiments" / config), "--trainer.default_root_dir", str(root),
+                 "--data.csv_path", str(csv_path), *QUIET, *extra]) is None
 
 
 def test_resumed_house_price_loss_curve_covers_the_whole_run(tmp_path, house_price_csv, capsys):
@@ -235,7 +235,10 @@ def test_fit_plot_has_separated_prices_whole_bedrooms_and_labels_clear_of_ticks(
 
 def test_a_fit_without_epochs_writes_no_empty_plots(tmp_path, house_price_csv, mnist_t10k_dir):
     with capturing_figures() as figures:
-        fit_house(tmp_path / "house", house_price_csv, "--trainer.max_epochs", "0")
+        # The CLI refuses max_epochs 0; a Trainer built in Python takes it, and the report must draw nothing.
+        Trainer(max_epochs=0, logger=CSVLogger(tmp_path / "house", name="", version=0), enable_progress_bar=False,
+                enable_model_summary=False).fit(
+            LinearRegression(n_features=2), datamodule=HousePriceDataModule(csv_path=str(house_price_csv)))
         fit_mnist(tmp_path / "mnist", mnist_t10k_dir, max_epochs=0, version=0)
     assert sorted(path.name for path in figures) == ["label_distribution.png"]  # the data, drawn before training
 
