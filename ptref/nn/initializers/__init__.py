@@ -11,6 +11,7 @@ torch's, so values differ from TensorFlow's draw by draw.
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
@@ -26,6 +27,7 @@ from ptref.nn.initializers.core import (
     from_keras_layout,
     keras_fans,
     keras_shape,
+    to_keras_layout,
 )
 from ptref.nn.initializers.keras_init import (
     glorot_normal,
@@ -100,10 +102,21 @@ def get(identifier: Any) -> Initializer | Any:
     if isinstance(identifier, (torch.Tensor, np.ndarray, np.generic)):
         return FixedValues(torch.as_tensor(identifier))
     if type(identifier).__module__.startswith("keras") and hasattr(identifier, "get_config"):
-        return _from_name(type(identifier).__name__, identifier.get_config())
+        return _from_keras_object(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"could not interpret initializer identifier {identifier!r}")
+
+
+def _from_keras_object(initializer: Any) -> Initializer:
+    """The ptref twin of a Keras initializer object: its config, completed by attributes it leaves out (Keras's
+    ``Identity.get_config`` omits ``gain``)."""
+    cls = NAMES.get(type(initializer).__name__)
+    if cls is None:
+        raise ValueError(f"no ptref twin for the Keras initializer {type(initializer).__name__}")
+    parameters = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    config = {p: getattr(initializer, p) for p in parameters if hasattr(initializer, p) and p != "seed"}
+    return cls.from_config({**config, **initializer.get_config()})
 
 
 def _from_name(name: str, config: dict[str, Any]) -> Initializer:
@@ -146,5 +159,6 @@ __all__ = [
     "keras_init_",
     "keras_shape",
     "lecun_normal",
+    "to_keras_layout",
     "zeros",
 ]

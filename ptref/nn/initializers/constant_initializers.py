@@ -52,7 +52,8 @@ class Identity(Initializer):
 
     def _fill(self, tensor: Tensor, shape: tuple[int, ...], layout: Layout) -> None:
         if len(shape) != 2:
-            raise ValueError(f"Identity initializes rank-2 (Dense/Linear) weights only, got shape {tuple(tensor.shape)}")
+            shape_seen = tuple(tensor.shape)
+            raise ValueError(f"Identity initializes rank-2 (Dense/Linear) weights only, got shape {shape_seen}")
         eye = torch.eye(*shape, dtype=tensor.dtype, device=tensor.device)
         self._copy_keras_values(tensor, self.gain * eye, layout)
 
@@ -61,7 +62,9 @@ class Identity(Initializer):
 
 
 # The windows torch implements with scipy.signal.get_window's meaning (Keras looks windows up there).
-_WINDOWS = {"hann": windows.hann, "hamming": windows.hamming, "blackman": windows.blackman, "bartlett": windows.bartlett}
+_WINDOWS = {
+    "hann": windows.hann, "hamming": windows.hamming, "blackman": windows.blackman, "bartlett": windows.bartlett
+}
 
 
 class STFT(Initializer):

@@ -51,6 +51,14 @@ def from_keras_layout(values: Tensor, layout: Layout = "torch") -> Tensor:
     return values.permute(n - 1, n - 2, *range(n - 2))
 
 
+def to_keras_layout(weight: Tensor, layout: Layout = "torch") -> Tensor:
+    """Permute a torch weight ``(a, b, *k)`` into its Keras kernel's axis order ``(*k, b, a)`` (a view)."""
+    if layout == "keras" or weight.dim() < 2:
+        return weight
+    n = weight.dim()
+    return weight.permute(*range(2, n), 1, 0)
+
+
 def compute_fans(
     shape: Sequence[int], input_axes: Sequence[int] | None = None, output_axes: Sequence[int] | None = None
 ) -> tuple[int, int]:

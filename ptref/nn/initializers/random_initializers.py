@@ -6,9 +6,9 @@ of the Keras shape (:func:`~ptref.nn.initializers.core.compute_fans`, at least 1
 
 - ``"uniform"``: U(-l, l) with ``l = sqrt(3·scale/n)`` (a uniform's variance is l²/3);
 - ``"untruncated_normal"``: N(0, scale/n);
-- ``"truncated_normal"`` (alias ``"normal"``): N(0, σ²) cut at ±2σ with ``σ = sqrt(scale/n) / 0.87962566103423978``;
-  0.8796... is the standard deviation of a unit normal truncated to [-2, 2], so the *truncated* draws have
-  variance ``scale/n``.
+- ``"truncated_normal"`` (alias ``"normal"``): N(0, σ²) cut at ±2σ with
+  ``σ = sqrt(scale/n) / 0.87962566103423978``; 0.8796... is the standard deviation of a unit normal truncated to
+  [-2, 2], so the *truncated* draws have variance ``scale/n``.
 """
 
 from __future__ import annotations
