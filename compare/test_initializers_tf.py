@@ -135,7 +135,7 @@ def test_shifted_distribution_matches_keras(name, config, low, high):
             assert sample.min() >= low * (1 - 1e-6) and sample.max() <= high * (1 + 1e-6)
 
 
-def test_ks_test_tells_glorot_from_he_and_truncated_from_untruncated():
+def test_statistical_checks_tell_wrong_fans_truncation_and_layout_apart():
     """The statistical checks have teeth: the nearest wrong distributions fail them."""
     keras_glorot = keras.initializers.GlorotUniform(seed=0)(DENSE[0]).numpy()
     assert ks_statistic(keras_glorot, I.HeUniform(seed=0)(DENSE[1]).numpy()) > 10 * ks_limit(10**5, 10**5)
