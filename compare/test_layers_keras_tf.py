@@ -26,7 +26,7 @@ import tensorflow as tf
 import torch
 from torch import nn
 
-from ptref.interop import load_keras_weights
+from ptref.interop import load_keras_weights, ptref_arrays
 from ptref.nn import (
     GRU,
     LSTM,
@@ -293,3 +293,5 @@ def test_sequential_recurrent_model_matches_keras_after_load_keras_weights():
     ours = load_keras_weights(Ours(), keras_model)
     x = normal(3, 7, 5)
     np.testing.assert_allclose(ours(torch.from_numpy(x)).detach().numpy(), keras_model(x).numpy(), **RECURRENT)
+    for back, original in zip(ptref_arrays(ours), keras_model.get_weights(), strict=True):  # the way back: exact
+        np.testing.assert_array_equal(back, original)
