@@ -5,7 +5,8 @@ Tolerances (absolute part + relative part, each with its reason):
 - max pooling: atol 0, rtol 0. It picks one input cell: bit-identical.
 - ``FLOAT32``: atol 1e-5, rtol 1e-5. Convolutions, average pooling and normalizations of O(1)-O(10) values in
   float32: sums of <= 3*3*3*4 products in another order (TF Eigen/oneDNN vs ATen) give ~sqrt(n) eps of the
-  terms (~1e-6); layer normalization divides by a std of O(1). Measured <= 5e-7. Wrong padding, counts or axes cost >= 1e-2.
+  terms (~1e-6); layer normalization divides by a std of O(1). Measured <= 5e-7.
+  Wrong padding, counts or axes cost >= 1e-2.
 - ``RECURRENT``: atol 1e-5, rtol 1e-5. Outputs in [-1, 1] (linear/relu runs: O(10)) after 7 steps; each step
   adds the rounding of two float32 matmuls of length <= 11 (~1e-7 of the terms) and the recurrence carries it on
   (contracting for tanh/sigmoid cells); TF's sigmoid/tanh differ from ATen's by a few ulps. Measured <= 1e-6.
@@ -116,7 +117,9 @@ POOLS = [
 ]
 
 
-@pytest.mark.parametrize(("ours", "theirs", "pool", "stride", "size"), POOLS, ids=lambda v: getattr(v, "__name__", None))
+@pytest.mark.parametrize(
+    ("ours", "theirs", "pool", "stride", "size"), POOLS, ids=lambda v: getattr(v, "__name__", None)
+)
 def test_pooling_same_matches_keras(ours, theirs, pool, stride, size):
     x = normal(2, *size, 3) + 2.0  # a mean away from 0: a padded zero counted in an average shows
     expected = theirs(pool, stride, padding="same")(x).numpy()
@@ -212,6 +215,7 @@ RNN_CASES = [
     ("LSTM", {"go_backwards": True, "return_sequences": True, "unit_forget_bias": False}),
     ("LSTM", {"activation": "relu", "recurrent_activation": "hard_sigmoid", "return_state": True}),
     ("LSTM", {"use_bias": False, "recurrent_activation": "tanh", "return_sequences": True}),
+    ("LSTM", {"use_bias": False, "go_backwards": True, "return_state": True}),
     ("GRU", {}),
     ("GRU", {"return_sequences": True, "return_state": True, "go_backwards": True}),
     ("GRU", {"reset_after": False, "return_sequences": True}),

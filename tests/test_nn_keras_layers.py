@@ -69,6 +69,22 @@ def test_average_pooling_same_divides_by_the_count_of_real_cells(layer, pool, st
     assert_float64_close(actual, average_pool_same_reference(x, pool, stride))
 
 
+@pytest.mark.parametrize(
+    ("input_size", "pool", "stride", "expected"),
+    # TensorFlow's golden values: tensorflow/python/kernel_tests/nn_ops/pooling_ops_test.py,
+    # _testAvgPoolSamePadding and _testAvgPoolSamePaddingNonSquareWindow (inputs 1, 2, ... in NHWC order)
+    [
+        ((1, 2, 4, 3), (2, 2), (2, 2), [8.5, 9.5, 10.5, 14.5, 15.5, 16.5]),
+        ((1, 2, 2, 1), (1, 2), (1, 1), [1.5, 2.0, 3.5, 4.0]),
+        ((1, 2, 2, 1), (2, 1), (1, 1), [2.0, 3.0, 3.0, 4.0]),
+    ],
+)
+def test_average_pooling_same_gives_tensorflows_golden_values(input_size, pool, stride, expected):
+    nhwc = torch.arange(1.0, math.prod(input_size) + 1, dtype=torch.float64).reshape(input_size)
+    out = AvgPool2dSame(pool, stride)(nhwc.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+    assert_float64_close(out.reshape(-1).numpy(), np.array(expected))
+
+
 @pytest.mark.parametrize(("layer", "size", "stride"), [(Conv1dSame, (17,), 3), (Conv3dSame, (7, 8, 9), 2)])
 def test_conv1d_and_conv3d_same_output_ceil_size_over_stride(layer, size, stride):
     out = layer(2, 3, 3, stride=stride)(torch.zeros(1, 2, *size))

@@ -81,7 +81,9 @@ class BatchNormalization(nn.Module):
         self.renorm, self.renorm_momentum = renorm, renorm_momentum
         self.renorm_clipping = dict(renorm_clipping or {})
         if unknown := set(self.renorm_clipping) - _CLIPPING_KEYS:
-            raise ValueError(f"BatchNormalization: renorm_clipping keys {sorted(unknown)} unknown; use rmax, rmin, dmax")
+            raise ValueError(
+                f"BatchNormalization: renorm_clipping keys {sorted(unknown)} unknown; use rmax, rmin, dmax"
+            )
         if renorm:
             for name, start in (("moving_stddev", 1.0), ("renorm_mean", 0.0), ("renorm_stddev", 1.0)):
                 self.register_buffer(name, torch.full((num_features,), start))

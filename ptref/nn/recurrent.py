@@ -178,18 +178,20 @@ class _KerasRNN(nn.Module):
     @torch.no_grad()
     def set_weights(self, weights: Sequence) -> None:
         """Copy ``keras_layer.get_weights()`` (kernel, recurrent_kernel[, bias]) in. TF: ``layer.set_weights``."""
-        targets = [t for t in (self.kernel, self.recurrent_kernel, self.bias) if t is not None]
-        shapes = [tuple(torch.as_tensor(w).shape) for w in weights]
-        if shapes != [tuple(t.shape) for t in targets]:
-            raise ValueError(
-                f"{type(self).__name__}: Keras weights of shapes {shapes} do not fit {[tuple(t.shape) for t in targets]}"
-            )
+        targets = self._weights()
+        shapes, expected = [tuple(torch.as_tensor(w).shape) for w in weights], [tuple(t.shape) for t in targets]
+        if shapes != expected:
+            raise ValueError(f"{type(self).__name__}: Keras weights of shapes {shapes} do not fit {expected}")
         for target, value in zip(targets, weights):
             target.copy_(torch.as_tensor(value, dtype=target.dtype))
 
     def get_weights(self) -> list:
         """The weights as ``keras_layer.set_weights`` takes them (NumPy arrays). TF: ``layer.get_weights()``."""
-        return [t.detach().cpu().numpy().copy() for t in (self.kernel, self.recurrent_kernel, self.bias) if t is not None]
+        return [t.detach().cpu().numpy().copy() for t in self._weights()]
+
+    def _weights(self) -> list[Tensor]:
+        """Keras's ``get_weights()`` order."""
+        return [t for t in (self.kernel, self.recurrent_kernel, self.bias) if t is not None]
 
     def extra_repr(self) -> str:
         flags = ["return_sequences"] * self.return_sequences + ["return_state"] * self.return_state
