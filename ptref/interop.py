@@ -6,8 +6,9 @@ TensorFlow side::
     model.set_weights(arrays)
     keras.models.load_model("model.keras")   # or "model.h5"
 
-Layers are matched in order: every ``nn.Linear`` / ``nn.Conv2d`` / batch-norm module of the torch model takes
-the next Keras ``Dense`` / ``Conv2D`` / ``BatchNormalization`` weights from the flat ``get_weights()`` list.
+Layers are matched in order: every ``nn.Linear`` / ``nn.Conv{1,2,3}d`` / batch-norm / ``ptref.nn`` layer-norm and
+recurrent module of the torch model takes the next Keras ``Dense`` / ``Conv{1,2,3}D`` / ``BatchNormalization`` /
+``LayerNormalization`` / ``SimpleRNN``/``LSTM``/``GRU`` weights from the flat ``get_weights()`` list.
 The layouts differ (``ptref.nn.layout``, ``keras-vs-torch-numerics.md`` §5):
 
 =======================================  ==========================================  =========================
@@ -15,9 +16,15 @@ Keras                                    torch                                  
 =======================================  ==========================================  =========================
 Dense kernel ``(in, out)``, bias         Linear weight ``(out, in)``, bias           transpose
 Conv2D kernel ``HWIO``, bias             Conv2d weight ``OIHW``, bias                ``permute(3, 2, 0, 1)``
+Conv1D/Conv3D kernel ``(*k, I, O)``      Conv1d/Conv3d weight ``(O, I, *k)``         the same permutation
 Dense after Flatten of ``(H, W, C)``     Linear after ``nn.Flatten`` of ``(C, H, W)``  row permutation + transpose
 BatchNormalization gamma, beta,          weight, bias, running_mean, running_var     as is
-moving_mean, moving_variance
+moving_mean, moving_variance             (with ``renorm=True`` then moving_stddev,
+(renorm: + moving_stddev, renorm_mean,   renorm_mean, renorm_stddev)
+renorm_stddev)
+LayerNormalization gamma, beta           LayerNormalization weight, bias             as is
+SimpleRNN/LSTM/GRU kernel,               ptref.nn SimpleRNN/LSTM/GRU kernel,         as is (Keras's layout)
+recurrent_kernel, bias                   recurrent_kernel, bias
 Dense(1) kernel ``(n, 1)``, bias ``(1,)``  :class:`~ptref.models.LinearRegression`      ``W = [bias; kernel]`` in the
                                                                                      course's bias-column form
 =======================================  ==========================================  =========================
@@ -38,11 +45,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ptref.nn import BatchNormalization
-from ptref.nn.layout import conv_kernel_to_torch, dense_kernel_to_linear, flattened_dense_kernel_to_linear
+from ptref.nn import GRU, LSTM, BatchNormalization, LayerNormalization, SimpleRNN
+from ptref.nn.layout import dense_kernel_to_linear, flattened_dense_kernel_to_linear
 
 KerasSource = Sequence[np.ndarray] | str | Path | Any  # arrays, a .keras/.h5 path, or a live keras.Model
 _NORMS = (nn.modules.batchnorm._BatchNorm, BatchNormalization)
+_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_AS_IS = (LayerNormalization, SimpleRNN, LSTM, GRU)  # hold Keras's arrays in Keras's layout
 
 
 def keras_arrays(source: KerasSource) -> list[np.ndarray]:
@@ -82,8 +91,8 @@ def load_keras_weights(model: nn.Module, source: KerasSource, example_input: tor
             for index, target in enumerate(_tensors(layer)):
                 value = torch.from_numpy(np.array(arrays[position], dtype=np.float32))
                 position += 1
-                if index == 0 and isinstance(layer, nn.Conv2d):
-                    value = conv_kernel_to_torch(value)
+                if index == 0 and isinstance(layer, _CONVS):  # (*k, I, O) -> (O, I, *k)
+                    value = value.permute(-1, -2, *range(value.dim() - 2)).contiguous()
                 elif index == 0 and isinstance(layer, nn.Linear):
                     value = (
                         flattened_dense_kernel_to_linear(value, *flat_shape)
@@ -108,8 +117,8 @@ def ptref_arrays(model: nn.Module, example_input: torch.Tensor | None = None) ->
     for layer, flat_shape in _weight_layers(model, example_input):
         for index, tensor in enumerate(_tensors(layer)):
             value = tensor.detach()
-            if index == 0 and isinstance(layer, nn.Conv2d):
-                value = value.permute(2, 3, 1, 0)  # OIHW -> HWIO
+            if index == 0 and isinstance(layer, _CONVS):
+                value = value.permute(*range(2, value.dim()), 1, 0)  # (O, I, *k) -> (*k, I, O)
             elif index == 0 and isinstance(layer, nn.Linear):
                 if flat_shape:  # (out, C*H*W) -> (H*W*C, out): inverse of flattened_dense_kernel_to_linear
                     height, width, channels = flat_shape
@@ -134,8 +143,10 @@ def _is_linear_regression(model: nn.Module) -> bool:
 
 def _tensors(layer: nn.Module) -> list[torch.Tensor]:
     """The layer's tensors in Keras's ``get_weights()`` order."""
-    if isinstance(layer, _NORMS):
-        names = ["weight", "bias", "running_mean", "running_var"]
+    if isinstance(layer, _NORMS):  # the renorm buffers exist only with renorm=True
+        names = ["weight", "bias", "running_mean", "running_var", "moving_stddev", "renorm_mean", "renorm_stddev"]
+    elif isinstance(layer, (SimpleRNN, LSTM, GRU)):
+        names = ["kernel", "recurrent_kernel", "bias"]
     else:
         names = ["weight", "bias"]
     return [getattr(layer, name) for name in names if getattr(layer, name, None) is not None]
@@ -169,7 +180,7 @@ def _weight_layers(model: nn.Module, example_input: torch.Tensor | None) -> list
         if module in flatten_inputs:
             shape = flatten_inputs[module]
             pending = (shape[2], shape[3], shape[1]) if len(shape) == 4 and shape[2] * shape[3] > 1 else None
-        elif isinstance(module, (nn.Linear, nn.Conv2d, *_NORMS)):
+        elif isinstance(module, (nn.Linear, *_CONVS, *_NORMS, *_AS_IS)):
             layers.append((module, pending if isinstance(module, nn.Linear) else None))
             if isinstance(module, nn.Linear):
                 pending = None

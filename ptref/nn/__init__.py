@@ -1,4 +1,5 @@
-"""Keras layer semantics for torch modules: initializers, TF 'same' padding, BatchNormalization, layouts."""
+"""Keras layer semantics for torch modules: initializers, TF 'same' padding and pooling, normalization, recurrent
+layers, layouts."""
 
 from ptref.nn.batchnorm import BatchNormalization
 from ptref.nn.initializers import (
@@ -18,13 +19,27 @@ from ptref.nn.layout import (
     nchw_to_nhwc,
     nhwc_to_nchw,
 )
-from ptref.nn.padding import Conv2dSame, MaxPool2dSame, pad_same, same_padding
+from ptref.nn.normalization import LayerNormalization
+from ptref.nn.padding import Conv1dSame, Conv2dSame, Conv3dSame, pad_same, same_padding
+from ptref.nn.pooling import AvgPool1dSame, AvgPool2dSame, AvgPool3dSame, MaxPool1dSame, MaxPool2dSame, MaxPool3dSame
+from ptref.nn.recurrent import GRU, LSTM, SimpleRNN
 
 __all__ = [
+    "AvgPool1dSame",
+    "AvgPool2dSame",
+    "AvgPool3dSame",
     "BatchNormalization",
+    "Conv1dSame",
     "Conv2dSame",
+    "Conv3dSame",
     "FlattenChannelsLast",
+    "GRU",
+    "LSTM",
+    "LayerNormalization",
+    "MaxPool1dSame",
     "MaxPool2dSame",
+    "MaxPool3dSame",
+    "SimpleRNN",
     "conv_kernel_to_torch",
     "dense_kernel_to_linear",
     "flattened_dense_kernel_to_linear",

@@ -1,4 +1,4 @@
-"""TensorFlow's ``padding='same'`` for any stride, in convolutions and max-pooling.
+"""TensorFlow's ``padding='same'`` for any rank and stride: the padding rule and the 1-D/2-D/3-D convolutions.
 
 TF pads each spatial axis of size ``n`` (kernel ``k``, stride ``s``, dilation ``d``) by::
 
@@ -7,7 +7,9 @@ TF pads each spatial axis of size ``n`` (kernel ``k``, stride ``s``, dilation ``
 
 so the output has ``ceil(n / s)`` cells. With stride 1 that is ``torch``'s ``padding='same'``; with stride 2 and
 an even input TF pads *asymmetrically* (e.g. 0 before, 1 after for k=3, n=16), which no ``padding=`` argument of
-``nn.Conv2d``/``nn.MaxPool2d`` can express (``padding=1`` is symmetric: a silently different result).
+``nn.Conv*d``/``nn.MaxPool*d`` can express (``padding=1`` is symmetric: a silently different result).
+The same rule holds for every axis of ``Conv1D``/``Conv2D``/``Conv3D`` and the pooling layers
+(``ptref.nn.pooling``), so one function serves every rank.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def pad_same(
     dilation: int | Sequence[int] = 1,
     value: float = 0.0,
 ) -> Tensor:
-    """Pad the spatial axes of ``x`` (``N, C, *spatial``) as TF ``padding='same'`` would.
+    """Pad the spatial axes of ``x`` (``N, C, *spatial``, any number of them) as TF ``padding='same'`` would.
 
     ``value=-inf`` gives max-pooling's padding (padded cells never win the max).
     """
@@ -48,19 +50,16 @@ def pad_same(
     return F.pad(x, pads, value=value)
 
 
-class Conv2dSame(nn.Conv2d):
-    """``nn.Conv2d`` with TF ``padding='same'`` for any stride. TF: ``keras.layers.Conv2D(..., padding='same')``.
-
-    Same arguments as ``nn.Conv2d`` except ``padding`` (always TF 'same').
-    """
+class _ConvSame:
+    """``nn.Conv{1,2,3}d`` with TF ``padding='same'`` for any stride (mixed in before the torch class)."""
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        dilation: int | tuple[int, int] = 1,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] = 1,
+        dilation: int | tuple[int, ...] = 1,
         groups: int = 1,
         bias: bool = True,
     ) -> None:
@@ -70,14 +69,23 @@ class Conv2dSame(nn.Conv2d):
         return super().forward(pad_same(x, self.kernel_size, self.stride, self.dilation))
 
 
-class MaxPool2dSame(nn.MaxPool2d):
-    """``nn.MaxPool2d`` with TF ``padding='same'``. TF: ``keras.layers.MaxPooling2D(pool_size, strides, 'same')``.
+class Conv1dSame(_ConvSame, nn.Conv1d):
+    """``nn.Conv1d`` on ``(N, C, L)`` with TF 'same' padding. TF: ``keras.layers.Conv1D(..., padding='same')``.
 
-    As in Keras, ``stride`` defaults to ``kernel_size``.
+    Same arguments as ``nn.Conv1d`` except ``padding``. Keras kernel ``(k, in, out)`` = ``weight.permute(2, 1, 0)``.
     """
 
-    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None) -> None:
-        super().__init__(kernel_size, stride)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return super().forward(pad_same(x, self.kernel_size, self.stride, value=float("-inf")))
+class Conv2dSame(_ConvSame, nn.Conv2d):
+    """``nn.Conv2d`` with TF ``padding='same'`` for any stride. TF: ``keras.layers.Conv2D(..., padding='same')``.
+
+    Same arguments as ``nn.Conv2d`` except ``padding`` (always TF 'same').
+    """
+
+
+class Conv3dSame(_ConvSame, nn.Conv3d):
+    """``nn.Conv3d`` on ``(N, C, D, H, W)`` with TF 'same' padding. TF: ``keras.layers.Conv3D(..., padding='same')``.
+
+    Same arguments as ``nn.Conv3d`` except ``padding``. Keras kernel ``(kd, kh, kw, in, out)`` =
+    ``weight.permute(2, 3, 4, 1, 0)``.
+    """
