@@ -99,8 +99,9 @@ CASES = {
     "CategoricalCrossentropy-axis1": ("CategoricalCrossentropy", {"axis": 1, "label_smoothing": 0.1},
                                       np.eye(C, dtype=f32)[rng.integers(0, C, (B, T))].transpose(0, 2, 1),
                                       probabilities((B, C, T))),
-    "CategoricalFocalCrossentropy": ("CategoricalFocalCrossentropy",
-                                     {"alpha": 0.3, "gamma": 3.0, "label_smoothing": 0.1}, ONEHOT, probabilities((B, C))),
+    "CategoricalFocalCrossentropy": (
+        "CategoricalFocalCrossentropy", {"alpha": 0.3, "gamma": 3.0, "label_smoothing": 0.1}, ONEHOT,
+        probabilities((B, C))),
     "CategoricalFocalCrossentropy-logits": ("CategoricalFocalCrossentropy", {"from_logits": True}, ONEHOT, LOGITS),
     "SparseCategoricalCrossentropy-probabilities": ("SparseCategoricalCrossentropy", {}, LABELS, probabilities((B, C))),
     "SparseCategoricalCrossentropy-B1-ignore": ("SparseCategoricalCrossentropy",

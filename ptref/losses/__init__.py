@@ -12,7 +12,15 @@ from __future__ import annotations
 from ptref.losses.base import Loss, LossFunctionWrapper
 from ptref.losses.functional import *  # noqa: F403  (every Keras loss function)
 from ptref.losses.functional import __all__ as _functions
-from ptref.losses.functional import kl_divergence, log_cosh
+from ptref.losses.functional import (
+    binary_crossentropy,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+)
 from ptref.losses.modules import (
     CTC,
     BinaryCrossentropy,
@@ -40,9 +48,13 @@ from ptref.losses.modules import (
 from ptref.losses.reduction import reduce_weighted
 from ptref.losses.registry import ALIASES, deserialize, get, serialize
 
-# The short names Keras's get() knows (and tf.keras 2 exported), plus Keras 2's long names for two functions.
-globals().update(ALIASES)
-kullback_leibler_divergence = kl_divergence
+# The short names Keras's get() knows (ALIASES; tf.keras 2 exported them too), and Keras 2's long names for two.
+bce = BCE = binary_crossentropy
+kld = KLD = kullback_leibler_divergence = kl_divergence
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+mse = MSE = mean_squared_error
+msle = MSLE = mean_squared_logarithmic_error
 logcosh = log_cosh
 
 __all__ = [

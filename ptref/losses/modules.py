@@ -55,7 +55,8 @@ class CosineSimilarity(LossFunctionWrapper):
     """TF: ``keras.losses.CosineSimilarity``; per sample :func:`~ptref.losses.functional.cosine_similarity`."""
 
     def __init__(
-        self, axis: int = -1, reduction: Reduction = SUM_OVER_BATCH, name: str = "cosine_similarity", dtype: DType = None
+        self, axis: int = -1, reduction: Reduction = SUM_OVER_BATCH, name: str = "cosine_similarity",
+        dtype: DType = None,
     ):
         super().__init__(F.cosine_similarity, reduction, name, dtype, axis=axis)
 

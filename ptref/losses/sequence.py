@@ -19,7 +19,9 @@ def ctc(y_true: Tensor, y_pred: Tensor) -> Tensor:
     y_pred = as_prediction(y_pred)
     y_true = torch.as_tensor(y_true, device=y_pred.device)
     if y_true.dim() != 2:
-        raise ValueError(f"ctc: y_true must be (batch_size, max_length) integer labels; got shape {tuple(y_true.shape)}")
+        raise ValueError(
+            f"ctc: y_true must be (batch_size, max_length) integer labels; got shape {tuple(y_true.shape)}"
+        )
     if y_pred.dim() != 3:
         raise ValueError(
             f"ctc: y_pred must be (batch_size, max_length, num_classes) logits; got shape {tuple(y_pred.shape)}"
