@@ -77,11 +77,11 @@ def test_loss_matches_keras(case, weighted, reduction):
 
 
 @pytest.mark.parametrize("name", ["mean_squared_error", "binary_crossentropy", "categorical_crossentropy", "poisson"])
-def test_loss_function_with_no_reduction_is_keras_per_sample_function(name):
+def test_loss_function_is_keras_per_sample_function(name):
     y_true, y_pred = {"mean_squared_error": (Y_REAL, P_REAL), "binary_crossentropy": (Y_BIN, P_BIN),
                       "categorical_crossentropy": (Y_ONEHOT, P_CAT), "poisson": (COUNTS, RATES)}[name]
     expected = getattr(keras.losses, name)(y_true, y_pred)
-    close(getattr(losses, name)(torch.from_numpy(y_true), torch.from_numpy(y_pred), reduction="none"), expected)
+    close(getattr(losses, name)(torch.from_numpy(y_true), torch.from_numpy(y_pred)), expected)
 
 
 @pytest.mark.parametrize("weights", [1.0, WEIGHTS[:, None]], ids=["unweighted", "weighted"])
