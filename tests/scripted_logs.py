@@ -8,6 +8,8 @@ names the epoch it came from). Every epoch is one training batch of ``batches`` 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lightning.pytorch as pl
 import numpy as np
 import torch
@@ -63,12 +65,16 @@ class LearningRateRecorder(pl.Callback):
         self.lrs.append(trainer.optimizers[0].param_groups[0]["lr"])
 
 
-def fit(module: ScriptedLogs, callbacks: list[pl.Callback], root: str, epochs: int, **trainer_args) -> pl.Trainer:
-    """A quiet CPU ``Trainer`` over ``epochs`` epochs (validation every epoch, no sanity check, no logger, no checkpoints of its own)."""
+def fit(module: ScriptedLogs, callbacks: list[pl.Callback], root: str, epochs: int, ckpt_path: str | Path | None = None,
+        **trainer_args) -> pl.Trainer:
+    """A quiet CPU ``Trainer`` over ``epochs`` epochs: validation every epoch, no sanity check, logger or own checkpoints.
+
+    ``ckpt_path`` resumes from that checkpoint.
+    """
     trainer = pl.Trainer(
         max_epochs=epochs, callbacks=callbacks, default_root_dir=root, accelerator="cpu", logger=False,
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
         enable_checkpointing=any(isinstance(c, Checkpoint) for c in callbacks), **trainer_args,
     )
-    trainer.fit(module)
+    trainer.fit(module, ckpt_path=ckpt_path)
     return trainer

@@ -54,19 +54,17 @@ class LearningRateScheduler(pl.Callback):
     ``schedule(epoch)`` with one argument also works (Keras's old API). The result must be a float; it is applied
     to every param group of every optimizer (rounded to float32, as Keras's variable) and logged as
     ``learning_rate`` at the epoch's end. In YAML, ``schedule`` is the import path of a function
-    (``schedule: my_package.my_module.halve_every_10``). A run resumed inside an epoch does not apply that epoch's
-    schedule twice (the epoch it was applied for is in the checkpoint; the rate is in the optimizer's state).
+    (``schedule: my_package.my_module.halve_every_10``). The rate is in the optimizer's state, so a resumed run
+    continues from it; a run resumed inside an epoch does not apply that epoch's schedule again (Lightning does
+    not call ``on_train_epoch_start`` for an epoch it resumes).
     """
 
     def __init__(self, schedule: Callable[[int, float], float], verbose: int = 0) -> None:
         self.schedule = schedule
         self.verbose = verbose
-        self.applied_epoch = -1
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         epoch = trainer.current_epoch
-        if epoch == self.applied_epoch:
-            return
         for optimizer, group in learning_rates(trainer):
             try:
                 lr = self.schedule(epoch, current_learning_rate(group))
@@ -77,16 +75,9 @@ class LearningRateScheduler(pl.Callback):
             set_learning_rate(optimizer, group, lr, "LearningRateScheduler")
             if self.verbose > 0:
                 rank_zero_info(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
-        self.applied_epoch = epoch
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         log_learning_rates(trainer, pl_module)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"applied_epoch": self.applied_epoch}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.applied_epoch = state_dict["applied_epoch"]
 
 
 class TerminateOnNaN(pl.Callback):

@@ -164,7 +164,9 @@ class EarlyStopping(LightningEarlyStopping):
             monitor=monitor, min_delta=abs(min_delta), patience=patience, verbose=bool(verbose),
             mode=resolve_mode(monitor, mode, "EarlyStopping"), check_finite=False,
         )
-        self.baseline, self.restore_best_weights, self.start_from_epoch = baseline, restore_best_weights, start_from_epoch
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
         self.best: float | None = None
         self.best_epoch = 0
         self.best_weights: dict[str, torch.Tensor] | None = None
@@ -206,7 +208,8 @@ class EarlyStopping(LightningEarlyStopping):
             return False, f"Metric {self.monitor} improved to {value:.5f}"
         if self.wait_count >= self.patience and epoch > 0:
             self.stopping_reason = EarlyStoppingReason.PATIENCE_EXHAUSTED
-            return True, f"Epoch {epoch + 1}: early stopping (best {self.monitor} {self.best} at epoch {self.best_epoch + 1})"
+            best = f"best {self.monitor} {self.best} at epoch {self.best_epoch + 1}"
+            return True, f"Epoch {epoch + 1}: early stopping ({best})"
         return False, None
 
     def _weights(self) -> dict[str, torch.Tensor]:
