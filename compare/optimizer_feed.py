@@ -31,17 +31,23 @@ def initial_weights() -> list[np.ndarray]:
 
 
 def run_keras(
-    optimizer: keras.optimizers.Optimizer, grads, before_step: Callable[[int], None] | None = None
+    optimizer: keras.optimizers.Optimizer,
+    grads,
+    before_step: Callable[[int], None] | None = None,
+    eager: bool = False,
 ) -> list[np.ndarray]:
     """Final weights after ``optimizer.apply_gradients`` of every gradient in ``grads``.
 
-    ``before_step(i)`` runs before the i-th step (0-based), outside the traced function.
+    ``before_step(i)`` runs before the i-th step (0-based), outside the traced function. ``eager``: no
+    ``tf.function``, for optimizers whose ``build`` assigns values that a trace loses (ScheduleFreeAdamW).
     """
     variables = [keras.Variable(w, name=name) for w, name in zip(initial_weights(), KERAS_NAMES)]
 
-    @tf.function  # one trace, then ~1 ms per step instead of ~25 ms eagerly; the same kernels run
     def apply(gs):
         optimizer.apply_gradients(zip(gs, variables))
+
+    if not eager:
+        apply = tf.function(apply)  # one trace, then ~1 ms per step instead of ~25 ms eagerly; the same kernels run
 
     for i, gs in enumerate(grads):
         if before_step:

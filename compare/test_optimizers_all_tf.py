@@ -39,6 +39,8 @@ OPTIMIZERS = {
     "Adafactor-relative-off-polynomial": lambda: K.Adafactor(
         KS.PolynomialDecay(0.1, 60), relative_step=False, epsilon_1=1e-20, weight_decay=0.01,
     ),
+    "ScheduleFreeAdamW": lambda: K.ScheduleFreeAdamW(0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-6, warmup_steps=10),
+    "ScheduleFreeAdamW-wd-clipnorm": lambda: K.ScheduleFreeAdamW(weight_decay=0.05, clipnorm=1.0),
 }
 
 OPTIONS = {
@@ -74,7 +76,9 @@ def test_optimizer_and_options_match_keras_over_100_steps(case, scale):
     keras_optimizer = {**OPTIMIZERS, **OPTIONS}[case]()
     grads = stream(case, scale)
     config = keras.optimizers.serialize(keras_optimizer)
-    assert_weights_close(run_keras(keras_optimizer, grads), run_torch(optim.get(config), grads), case)
+    # Keras's ScheduleFreeAdamW.build sets z = w, which a tf.function trace loses (z starts at 0 there): run eagerly
+    keras_weights = run_keras(keras_optimizer, grads, eager=case.startswith("ScheduleFree"))
+    assert_weights_close(keras_weights, run_torch(optim.get(config), grads), case)
 
 
 def test_every_keras_optimizer_name_is_known_or_listed_as_missing():
@@ -83,7 +87,7 @@ def test_every_keras_optimizer_name_is_known_or_listed_as_missing():
         if isinstance(obj, type) and issubclass(obj, K.Optimizer) and obj is not K.Optimizer
     }
     # Wrappers and optimizers ptref does not provide yet; anything else Keras adds must be added here.
-    not_yet = {"lossscaleoptimizer", "multioptimizer", "muon", "schedulefreeadamw"}
+    not_yet = {"lossscaleoptimizer", "multioptimizer", "muon"}
     assert keras_names - not_yet == set(optim.OPTIMIZERS)
 
 

@@ -35,6 +35,7 @@ SETTINGS = {
     "Lion": (optim.Lion, {}),
     "Lamb": (optim.Lamb, {}),
     "Adafactor": (optim.Adafactor, {}),
+    "ScheduleFreeAdamW": (optim.ScheduleFreeAdamW, dict(warmup_steps=3)),
     "Adam-accumulation-ema": (optim.Adam, dict(gradient_accumulation_steps=2, use_ema=True, ema_overwrite_frequency=3)),
 }
 

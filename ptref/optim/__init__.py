@@ -28,17 +28,19 @@ from ptref.optim.lamb import Lamb
 from ptref.optim.lion import Lion
 from ptref.optim.nadam import Nadam
 from ptref.optim.rmsprop import RMSprop
+from ptref.optim.schedule_free_adamw import ScheduleFreeAdamW
 from ptref.optim.sgd import SGD
 
 __all__ = [
     "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "KerasOptimizer", "KerasOptions",
-    "Lamb", "Lion", "Nadam", "RMSprop", "get", "schedules",
+    "Lamb", "Lion", "Nadam", "RMSprop", "ScheduleFreeAdamW", "get", "schedules",
 ]
 
 # Keras's names (``keras.optimizers.get("adam")``) -> ptref class
 OPTIMIZERS: dict[str, type[KerasOptimizer]] = {
     cls.__name__.lower(): cls
-    for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor)
+    for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor,
+                ScheduleFreeAdamW)
 }
 
 

@@ -324,14 +324,14 @@ class KerasOptimizer(Optimizer):
         """Clip, decay and apply the update rule with ``t = iterations + 1``."""
         grads = self._clip(grads)
         for param, group in with_grad:
+            state = self.state[param]
+            if state.keys() <= _BASE_SLOTS:  # built before the decay, as Keras builds before applying anything
+                self.build(param, state, group)
             if group["weight_decay"] and id(param) not in self._no_decay:
                 param.sub_(param * group["weight_decay"] * group["lr"])
         self.update_shared(t)
         for (param, group), grad in zip(with_grad, grads):
-            state = self.state[param]
-            if state.keys() <= _BASE_SLOTS:
-                self.build(param, state, group)
-            self.update_step(grad, param, group["lr"], t, state, group)
+            self.update_step(grad, param, group["lr"], t, self.state[param], group)
 
     def _all_params_with_state(self) -> Iterable[tuple[Tensor, dict[str, Any]]]:
         return ((p, self.state[p]) for group in self.param_groups for p in group["params"])
