@@ -59,7 +59,7 @@ class ScheduleFreeAdamW(KerasOptimizer):
         **options: Unpack[KerasOptions],
     ) -> None:
         if beta_1 <= 0:
-            raise ValueError(f"ScheduleFreeAdamW: beta_1 must be in (0, 1) (x is recovered by dividing by it), got {beta_1}")
+            raise ValueError(f"ScheduleFreeAdamW: beta_1 must be in (0, 1) (x is divided by it), got {beta_1}")
         super().__init__(
             params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, options,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, warmup_steps=warmup_steps,
