@@ -14,6 +14,9 @@ import torch
 
 STEPS = 100
 SHAPES = [(7, 5), (5,), (3, 3, 2, 4)]
+# Names for the tensors above: Keras variable names, and torch parameter names (named_parameters() style).
+KERAS_NAMES = ["kernel", "bias", "conv_kernel"]
+TORCH_NAMES = ["dense.kernel", "dense.bias", "conv.conv_kernel"]
 
 
 def gradient_stream(scale: float, seed: int = 0, steps: int = STEPS) -> list[list[np.ndarray]]:
@@ -27,15 +30,28 @@ def initial_weights() -> list[np.ndarray]:
     return [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
 
 
-def run_keras(optimizer: keras.optimizers.Optimizer, grads) -> list[np.ndarray]:
-    """Final weights after ``optimizer.apply_gradients`` of every gradient in ``grads``."""
-    variables = [keras.Variable(w) for w in initial_weights()]
+def run_keras(
+    optimizer: keras.optimizers.Optimizer,
+    grads,
+    before_step: Callable[[int], None] | None = None,
+    eager: bool = False,
+) -> list[np.ndarray]:
+    """Final weights after ``optimizer.apply_gradients`` of every gradient in ``grads``.
 
-    @tf.function  # one trace, then ~1 ms per step instead of ~25 ms eagerly; the same kernels run
+    ``before_step(i)`` runs before the i-th step (0-based), outside the traced function. ``eager``: no
+    ``tf.function``, for optimizers whose ``build`` assigns values that a trace loses (ScheduleFreeAdamW).
+    """
+    variables = [keras.Variable(w, name=name) for w, name in zip(initial_weights(), KERAS_NAMES)]
+
     def apply(gs):
         optimizer.apply_gradients(zip(gs, variables))
 
-    for gs in grads:
+    if not eager:
+        apply = tf.function(apply)  # one trace, then ~1 ms per step instead of ~25 ms eagerly; the same kernels run
+
+    for i, gs in enumerate(grads):
+        if before_step:
+            before_step(i)
         apply([tf.constant(g) for g in gs])
     return [v.numpy() for v in variables]
 
@@ -44,12 +60,19 @@ def run_torch(
     make_optimizer: Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer],
     grads,
     make_scheduler: Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler] | None = None,
+    before_step: Callable[[int], None] | None = None,
+    named: bool = False,
 ) -> list[np.ndarray]:
-    """Final weights after ``optimizer.step()`` on every gradient (and ``scheduler.step()`` after each one)."""
+    """Final weights after ``optimizer.step()`` on every gradient (and ``scheduler.step()`` after each one).
+
+    ``named``: the optimizer gets ``(name, parameter)`` pairs, as from ``model.named_parameters()``.
+    """
     params = [torch.nn.Parameter(torch.from_numpy(w)) for w in initial_weights()]
-    optimizer = make_optimizer(params)
+    optimizer = make_optimizer(list(zip(TORCH_NAMES, params)) if named else params)
     scheduler = make_scheduler(optimizer) if make_scheduler else None
-    for gs in grads:
+    for i, gs in enumerate(grads):
+        if before_step:
+            before_step(i)
         for p, g in zip(params, gs):
             p.grad = torch.from_numpy(g)
         optimizer.step()

@@ -60,11 +60,16 @@ def test_get_reads_a_keras_optimizer_config_with_a_schedule():
     assert opt.learning_rate_schedule(25) == pytest.approx(0.025)
 
 
-def test_get_refuses_keras_options_it_cannot_honour():
-    with pytest.raises(NotImplementedError, match="use_ema"):
-        optim.get({"class_name": "Adam", "config": {"use_ema": True}})
+def test_get_builds_the_keras_base_options_and_every_keras_name():
+    config = {"use_ema": True, "ema_momentum": 0.9, "ema_overwrite_frequency": 5, "gradient_accumulation_steps": 4,
+              "loss_scale_factor": 16.0, "name": "adam"}
+    opt = optim.get({"class_name": "Adam", "config": config})(params())
+    assert (opt.use_ema, opt.ema_momentum, opt.ema_overwrite_frequency) == (True, 0.9, 5)
+    assert (opt.gradient_accumulation_steps, opt.loss_scale_factor) == (4, 16.0)
+    for name in ("ftrl", "lion", "lamb", "adafactor"):
+        assert type(optim.get(name)(params())).__name__.lower() == name
     with pytest.raises(ValueError, match="unknown optimizer"):
-        optim.get("ftrl")
+        optim.get("muon")
 
 
 def test_get_accepts_any_optimizer_class():
@@ -104,6 +109,16 @@ def test_lightning_cli_builds_a_ptref_optimizer():
     opt = cli.trainer.optimizers[0]
     assert isinstance(opt, optim.Adam) and opt.iterations == 3
     assert (opt.param_groups[0]["lr"], opt.param_groups[0]["beta_2"]) == (0.01, 0.9)
+
+
+def test_lightning_cli_passes_the_keras_base_options():
+    cli = run_cli(
+        "--optimizer", "ptref.optim.Lion", "--optimizer.use_ema", "true", "--optimizer.ema_momentum", "0.5",
+        "--optimizer.gradient_accumulation_steps", "2",
+    )
+    opt = cli.trainer.optimizers[0]
+    assert (opt.use_ema, opt.ema_momentum, opt.gradient_accumulation_steps) == (True, 0.5, 2)
+    assert (opt.calls, opt.iterations) == (3, 1)
 
 
 def test_lightning_cli_takes_a_keras_schedule_as_learning_rate():

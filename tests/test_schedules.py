@@ -11,6 +11,7 @@ import pytest
 
 from ptref.optim.schedules import (
     CosineDecay,
+    CosineDecayRestarts,
     ExponentialDecay,
     InverseTimeDecay,
     PiecewiseConstantDecay,
@@ -58,3 +59,34 @@ def test_schedule_round_trips_through_a_keras_config():
     schedule = CosineDecay(0.1, 50, alpha=0.1, warmup_target=0.2, warmup_steps=5)
     config = {"class_name": "CosineDecay", "config": {**schedule.get_config(), "name": "CosineDecay"}}
     assert deserialize(config).get_config() == schedule.get_config()
+
+
+def restarts(steps, first, t_mul=2.0, m_mul=1.0, alpha=0.0):
+    """SGDR by walking the periods one by one (lengths first * t_mul**i, peaks m_mul**i), not by Keras's log."""
+    out = []
+    for step in steps:
+        start, length, peak = 0, first, 1.0
+        while step >= start + length:
+            start, length, peak = start + length, length * t_mul, peak * m_mul
+        x = (step - start) / length
+        out.append((1 - alpha) * peak * 0.5 * (1 + np.cos(np.pi * x)) + alpha)
+    return np.array(out)
+
+
+RESTARTS = {  # integer period lengths, so every restart falls exactly on a step
+    "t_mul-2": (dict(first_decay_steps=10), dict(first=10)),
+    "t_mul-3-m_mul-alpha": (
+        dict(first_decay_steps=3, t_mul=3.0, m_mul=0.8, alpha=0.05), dict(first=3, t_mul=3.0, m_mul=0.8, alpha=0.05)
+    ),
+    "t_mul-1-m_mul": (dict(first_decay_steps=20, t_mul=1.0, m_mul=0.9), dict(first=20, t_mul=1.0, m_mul=0.9)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESTARTS))
+def test_cosine_decay_restarts_restarts_at_the_end_of_each_period(case):
+    """Tolerance as for the other schedules; a step put in the wrong period is off by up to the whole peak."""
+    kwargs, reference = RESTARTS[case]
+    steps = range(1000)
+    expected = 0.1 * restarts(steps, **reference)
+    ours = [CosineDecayRestarts(0.1, **kwargs)(step) for step in steps]
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-15)

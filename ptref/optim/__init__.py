@@ -17,30 +17,30 @@ from torch.optim import Optimizer
 
 from ptref.optim import schedules
 from ptref.optim.adadelta import Adadelta
+from ptref.optim.adafactor import Adafactor
 from ptref.optim.adagrad import Adagrad
 from ptref.optim.adam import Adam
 from ptref.optim.adamax import Adamax
 from ptref.optim.adamw import AdamW
-from ptref.optim.base import KerasOptimizer
+from ptref.optim.base import KerasOptimizer, KerasOptions
+from ptref.optim.ftrl import Ftrl
+from ptref.optim.lamb import Lamb
+from ptref.optim.lion import Lion
 from ptref.optim.nadam import Nadam
 from ptref.optim.rmsprop import RMSprop
+from ptref.optim.schedule_free_adamw import ScheduleFreeAdamW
 from ptref.optim.sgd import SGD
 
 __all__ = [
-    "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "KerasOptimizer", "Nadam", "RMSprop", "get", "schedules",
+    "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "KerasOptimizer", "KerasOptions",
+    "Lamb", "Lion", "Nadam", "RMSprop", "ScheduleFreeAdamW", "get", "schedules",
 ]
 
 # Keras's names (``keras.optimizers.get("adam")``) -> ptref class
 OPTIMIZERS: dict[str, type[KerasOptimizer]] = {
-    cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam)
-}
-
-# Keras config keys that change nothing while they hold these values; any other value is refused.
-_INERT_CONFIG = {
-    "use_ema": (False,),
-    "ema_overwrite_frequency": (None,),
-    "loss_scale_factor": (None,),
-    "gradient_accumulation_steps": (None,),
+    cls.__name__.lower(): cls
+    for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor,
+                ScheduleFreeAdamW)
 }
 
 
@@ -48,10 +48,6 @@ def _from_keras_config(config: dict[str, Any]) -> dict[str, Any]:
     """Constructor arguments from ``keras.optimizers.serialize(opt)["config"]``."""
     kwargs = dict(config)
     kwargs.pop("name", None)
-    kwargs.pop("ema_momentum", None)  # only used with use_ema
-    for key, allowed in _INERT_CONFIG.items():
-        if key in kwargs and kwargs.pop(key) not in allowed:
-            raise NotImplementedError(f"Keras optimizer option {key}={config[key]!r} is not supported by ptref.optim")
     if isinstance(kwargs.get("learning_rate"), dict):
         kwargs["learning_rate"] = schedules.deserialize(kwargs["learning_rate"])
     return kwargs

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import torch
 from torch import Tensor
 
-from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, Params
-from ptref.optim.schedules import LearningRateSchedule
+from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, KerasOptions, LearningRate, Params
 
 
 class Adadelta(KerasOptimizer):
@@ -29,7 +28,8 @@ class Adadelta(KerasOptimizer):
         learning_rate: float or schedule. Keras default 0.001 (torch: 1.0).
         rho: decay rate. Default 0.95 (torch: 0.9).
         epsilon: Default 1e-7 (torch: 1e-6).
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, **options (:class:`~ptref.optim.base.KerasOptions`):
+            see :class:`~ptref.optim.base.KerasOptimizer`.
     """
 
     RANGES = {"rho": UNIT, "epsilon": NON_NEGATIVE}
@@ -37,16 +37,17 @@ class Adadelta(KerasOptimizer):
     def __init__(
         self,
         params: Params,
-        learning_rate: float | LearningRateSchedule = 0.001,
+        learning_rate: LearningRate = 0.001,
         rho: float = 0.95,
         epsilon: float = 1e-7,
         weight_decay: float | None = None,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        **options: Unpack[KerasOptions],
     ) -> None:
         super().__init__(
-            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, rho=rho, epsilon=epsilon
+            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, options, rho=rho, epsilon=epsilon
         )
 
     def build(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:

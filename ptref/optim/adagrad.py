@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import torch
 from torch import Tensor
 
-from ptref.optim.base import NON_NEGATIVE, KerasOptimizer, Params
-from ptref.optim.schedules import LearningRateSchedule
+from ptref.optim.base import NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params
 
 
 class Adagrad(KerasOptimizer):
@@ -28,7 +27,8 @@ class Adagrad(KerasOptimizer):
         learning_rate: float or schedule. Keras default 0.001 (torch: 0.01).
         initial_accumulator_value: Default 0.1 (torch: 0).
         epsilon: Default 1e-7, inside the sqrt.
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, **options (:class:`~ptref.optim.base.KerasOptions`):
+            see :class:`~ptref.optim.base.KerasOptimizer`.
     """
 
     RANGES = {"initial_accumulator_value": NON_NEGATIVE, "epsilon": NON_NEGATIVE}
@@ -36,16 +36,17 @@ class Adagrad(KerasOptimizer):
     def __init__(
         self,
         params: Params,
-        learning_rate: float | LearningRateSchedule = 0.001,
+        learning_rate: LearningRate = 0.001,
         initial_accumulator_value: float = 0.1,
         epsilon: float = 1e-7,
         weight_decay: float | None = None,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        **options: Unpack[KerasOptions],
     ) -> None:
         super().__init__(
-            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, options,
             initial_accumulator_value=initial_accumulator_value, epsilon=epsilon,
         )
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from ptref.optim.adam import Adam
-from ptref.optim.base import Params
-from ptref.optim.schedules import LearningRateSchedule
+from ptref.optim.base import KerasOptions, LearningRate, Params
 
 
 class AdamW(Adam):
@@ -22,13 +23,13 @@ class AdamW(Adam):
         learning_rate: float or schedule. Default 0.001.
         weight_decay: decoupled decay factor, >= 0 (``None`` is refused, as in Keras). Default 0.004.
         beta_1, beta_2, epsilon, amsgrad: as :class:`~ptref.optim.Adam`.
-        clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
+        clipnorm, clipvalue, global_clipnorm, **options: see :class:`~ptref.optim.base.KerasOptimizer`.
     """
 
     def __init__(
         self,
         params: Params,
-        learning_rate: float | LearningRateSchedule = 0.001,
+        learning_rate: LearningRate = 0.001,
         weight_decay: float = 0.004,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
@@ -37,10 +38,11 @@ class AdamW(Adam):
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        **options: Unpack[KerasOptions],
     ) -> None:
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a float (as in Keras); for no decay use Adam")
         super().__init__(
             params, learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm, clipvalue,
-            global_clipnorm,
+            global_clipnorm, **options,
         )

@@ -2,10 +2,16 @@
 
 Keras's ``optimizer.apply(grads)`` runs, in this order (``keras/src/optimizers/base_optimizer.py``):
 
-1. clip the gradients: ``clipnorm`` (each tensor on its own), ``global_clipnorm`` or ``clipvalue``;
-2. decoupled weight decay ``w = w - w * weight_decay * lr`` with the current learning rate;
-3. the optimizer's ``update_step(g, w, lr)``, with ``lr = schedule(iterations)`` for a schedule;
-4. ``iterations += 1`` (one counter per optimizer, 0-based, never reset between epochs).
+1. divide the gradients by ``loss_scale_factor``;
+2. with ``gradient_accumulation_steps = k``: add them to the accumulators and stop there, except on every
+   ``k``-th call, which goes on with ``(accumulator + g) / k``;
+3. clip the gradients: ``clipnorm`` (each tensor on its own), ``global_clipnorm`` or ``clipvalue``;
+4. decoupled weight decay ``w = w - w * weight_decay * lr`` with the current learning rate;
+5. the optimizer's ``update_step(g, w, lr)``, with ``lr = schedule(calls)`` for a schedule;
+6. with ``use_ema``: update the moving average of every weight (and overwrite the weights every
+   ``ema_overwrite_frequency`` updates);
+7. ``calls += 1`` (one counter per optimizer, 0-based, never reset between epochs; ``iterations`` is
+   ``calls // k``, ``calls`` without accumulation).
 
 :class:`KerasOptimizer` is a ``torch.optim.Optimizer`` doing exactly that; subclasses only implement
 ``build`` (create one parameter's state) and ``update_step`` (the formula). The learning rate of the next step sits in
@@ -16,9 +22,10 @@ iteration counter in ``self.state["iterations"]``, so ``state_dict()``/``load_st
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 from torch import Tensor
@@ -26,7 +33,8 @@ from torch.optim import Optimizer
 
 from ptref.optim.schedules import LearningRateSchedule, check_learning_rate
 
-Params = Iterable[Tensor] | Iterable[dict[str, Any]]
+Params = Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict[str, Any]]
+LearningRate = float | LearningRateSchedule | Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -77,23 +85,56 @@ def power(base: float, t: int, like: Tensor) -> Tensor:
     return torch.pow(torch.tensor(base, dtype=like.dtype), torch.tensor(t, dtype=like.dtype))
 
 
+class KerasOptions(TypedDict, total=False):
+    """The options every Keras optimizer takes besides clipping and weight decay (Keras's names and defaults).
+
+    - ``use_ema`` (False), ``ema_momentum`` (0.99), ``ema_overwrite_frequency`` (None): keep ``average`` per
+      parameter, after every step ``average = mu * average + (1 - mu) * w`` with ``mu = 0`` while the
+      (accumulated) iteration count is 0 and ``ema_momentum`` after; every ``ema_overwrite_frequency`` steps,
+      and on :meth:`KerasOptimizer.finalize_variable_values`, ``w = average``.
+    - ``loss_scale_factor`` (None): gradients are divided by it before anything else; multiply the loss with
+      :meth:`KerasOptimizer.scale_loss` before ``backward()``.
+    - ``gradient_accumulation_steps`` (None, else >= 2): ``k``. Every call adds the gradient to an accumulator;
+      every ``k``-th call updates with ``(accumulator + g) / k`` (clipped, decayed, then the rule) and resets it.
+      The schedule sees every call; bias corrections and EMA see ``calls // k``.
+    """
+
+    use_ema: bool
+    ema_momentum: float
+    ema_overwrite_frequency: int | None
+    loss_scale_factor: float | None
+    gradient_accumulation_steps: int | None
+
+
+# Slots every optimizer may keep per parameter besides its own (see KerasOptions).
+_BASE_SLOTS = frozenset({"average", "gradient_accumulator"})
+
+
 class KerasOptimizer(Optimizer):
-    """Base class: Keras's clipping, decoupled weight decay, learning-rate schedule and iteration counter.
+    """Base class: Keras's clipping, decoupled weight decay, learning-rate schedule, iteration counter and options.
 
     Args:
-        params: parameters or param groups, as for any ``torch.optim.Optimizer``.
-        learning_rate: a float, or a :class:`~ptref.optim.schedules.LearningRateSchedule` (subclass it for a
-            custom rule, as in Keras) evaluated at the 0-based iteration count before every step.
+        params: parameters or param groups, as for any ``torch.optim.Optimizer``; pass
+            ``model.named_parameters()`` to use :meth:`exclude_from_weight_decay` with names.
+        learning_rate: a float, a :class:`~ptref.optim.schedules.LearningRateSchedule` (subclass it for a
+            custom rule, as in Keras) evaluated at the 0-based iteration count before every step, or a callable
+            without arguments called before every step (as Keras calls one).
         weight_decay: decoupled decay ``w -= w * weight_decay * lr`` before the update (Keras semantics; not
             the L2-coupled ``weight_decay`` of most ``torch.optim`` classes). ``None`` disables it.
         clipnorm: clip each gradient tensor to this L2 norm on its own.
         clipvalue: clip every gradient element to ``[-clipvalue, clipvalue]``.
         global_clipnorm: clip all gradients together to this global L2 norm.
+        options: :class:`KerasOptions` (EMA, loss scale, gradient accumulation).
         **hyperparameters: the subclass's own settings, stored per param group.
 
     Every param group is checked when added: ``lr`` finite and > 0 (or the schedule's first value, see
     :meth:`~ptref.optim.schedules.LearningRateSchedule.check`), ``weight_decay`` >= 0, and each hyper-parameter
     named in the subclass's ``RANGES`` inside its interval; a ``ValueError`` names the optimizer and the value.
+
+    A step in which no parameter has a gradient (a Lightning ``training_step`` that returns ``None``) changes
+    nothing and is not counted, as in ``torch.optim`` (Keras refuses it: "No gradients provided for any
+    variable"). Sparse gradients (``nn.Embedding(sparse=True)``) are made dense first: Keras's updates from a
+    sparse gradient equal those from its dense twin (``keras/src/optimizers/optimizer_sparse_test.py``).
     """
 
     RANGES: dict[str, Interval] = {}
@@ -101,23 +142,37 @@ class KerasOptimizer(Optimizer):
     def __init__(
         self,
         params: Params,
-        learning_rate: float | LearningRateSchedule,
+        learning_rate: LearningRate,
         weight_decay: float | None = None,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        options: KerasOptions | None = None,
         **hyperparameters: Any,
     ) -> None:
+        name = type(self).__name__
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set (as in Keras)")
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(KerasOptions.__annotations__))
+        if unknown:
+            raise TypeError(f"{name} got unexpected keyword argument(s) {unknown}")
+        self.use_ema = bool(options.get("use_ema", False))
+        self.ema_momentum = float(options.get("ema_momentum", 0.99))
+        self.ema_overwrite_frequency = options.get("ema_overwrite_frequency")
+        self.loss_scale_factor = options.get("loss_scale_factor")
+        self.gradient_accumulation_steps = options.get("gradient_accumulation_steps")
+        _check_options(self, name)
         schedule = learning_rate if isinstance(learning_rate, LearningRateSchedule) else None
         if schedule is not None:
-            schedule.check(f"{type(self).__name__}: learning_rate")
+            schedule.check(f"{name}: learning_rate")
         self.learning_rate_schedule = schedule
-        lr = float(learning_rate if schedule is None else schedule(0))
+        self.learning_rate_callable = learning_rate if schedule is None and callable(learning_rate) else None
+        lr = float(schedule(0) if schedule else learning_rate() if callable(learning_rate) else learning_rate)
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
+        self._no_decay: set[int] = set()
         self._scratch: dict[tuple, Tensor] = {}
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, **hyperparameters))
 
@@ -136,8 +191,55 @@ class KerasOptimizer(Optimizer):
 
     @property
     def iterations(self) -> int:
-        """Optimizer steps taken so far (Keras's ``optimizer.iterations``)."""
+        """Optimizer updates so far (Keras's ``optimizer.iterations``: calls // gradient_accumulation_steps)."""
+        return self.calls // (self.gradient_accumulation_steps or 1)
+
+    @property
+    def calls(self) -> int:
+        """Counted ``step()`` calls (Keras's ``optimizer._iterations``); the schedule is evaluated at it."""
         return self.state.get("iterations", 0)
+
+    def exclude_from_weight_decay(
+        self, var_list: Iterable[Tensor] | None = None, var_names: Iterable[str] | None = None
+    ) -> None:
+        """Exempt parameters from ``weight_decay`` (Keras's method of the same name), before the first step.
+
+        ``var_list``: parameters to exempt. ``var_names``: a parameter is exempt when any of these strings is
+        found (``re.search`` of ``"|".join(var_names)``, as Keras) in its name. Keras searches the variable's
+        short name (``"kernel"``, ``"bias"``); torch parameters have only the dotted names of
+        ``model.named_parameters()`` (``"0.bias"``, ``"dense.weight"``), so build the optimizer from
+        ``named_parameters()`` and note a pattern also matches module names (``"dense"`` exempts all of a
+        ``dense`` module's parameters, where in Keras it would match nothing).
+        """
+        name = type(self).__name__
+        if self.calls:
+            raise ValueError(f"{name}.exclude_from_weight_decay() must be called before the first step (as in Keras)")
+        self._no_decay = {id(p) for p in var_list or ()}
+        names = list(var_names or ())
+        if not names:
+            return
+        pattern = re.compile("|".join(set(names)))
+        for group in self.param_groups:
+            if "param_names" not in group:
+                raise ValueError(
+                    f"{name}.exclude_from_weight_decay(var_names={names}) needs parameter names: "
+                    "build the optimizer from model.named_parameters()"
+                )
+            for param, param_name in zip(group["params"], group["param_names"]):
+                if pattern.search(param_name):
+                    self._no_decay.add(id(param))
+
+    def scale_loss(self, loss: Tensor) -> Tensor:
+        """``loss * loss_scale_factor`` (Keras's ``scale_loss``); ``step()`` divides the gradients by it again."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    @torch.no_grad()
+    def finalize_variable_values(self) -> None:
+        """With ``use_ema``: overwrite every parameter with its moving average (Keras does this after ``fit``)."""
+        if self.use_ema:
+            for param, state in self._all_params_with_state():
+                if "average" in state:
+                    param.copy_(state["average"])
 
     def scratch(self, param: Tensor) -> Tensor:
         """A work tensor shaped like ``param``, reused by every parameter and step (never saved in the state).
@@ -155,7 +257,7 @@ class KerasOptimizer(Optimizer):
         """Create the per-parameter state (slots) on the parameter's first update."""
 
     def update_shared(self, t: int) -> None:
-        """Update optimizer-wide state once per step, before the per-parameter updates (Nadam needs it)."""
+        """Update optimizer-wide state once per update, before the per-parameter updates (Nadam needs it)."""
 
     def update_step(
         self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
@@ -176,31 +278,96 @@ class KerasOptimizer(Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
-        """One Keras ``apply``: clip, decay, update every parameter that has a gradient, count the step."""
+        """One Keras ``apply``: unscale, accumulate, clip, decay, update, average; count the call.
+
+        A call in which no parameter has a gradient does nothing and is not counted.
+        """
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
 
         with_grad = [(p, group) for group in self.param_groups for p in group["params"] if p.grad is not None]
-        grads = self._clip([p.grad for p, _ in with_grad])
-        iterations = self.iterations
-        self._set_scheduled_lr(iterations)
-        self.update_shared(iterations + 1)
-        for (param, group), grad in zip(with_grad, grads):
-            if group["weight_decay"]:
-                param.sub_(param * group["weight_decay"] * group["lr"])
-        for (param, group), grad in zip(with_grad, grads):
-            state = self.state[param]
-            if not state:
-                self.build(param, state, group)
-            self.update_step(grad, param, group["lr"], iterations + 1, state, group)
-        self.state["iterations"] = iterations + 1
-        self._set_scheduled_lr(iterations + 1)  # the group's "lr" always shows what the next step will use
+        if not with_grad:
+            return loss
+        grads = [p.grad.to_dense() if p.grad.layout != torch.strided else p.grad for p, _ in with_grad]
+        if self.loss_scale_factor is not None:
+            grads = [g / self.loss_scale_factor for g in grads]
+        calls = self.calls
+        self._set_scheduled_lr(calls)
+        grads = self._accumulate(with_grad, grads, calls)
+        if grads is not None:
+            self._update(with_grad, grads, calls // (self.gradient_accumulation_steps or 1) + 1)
+        if self.use_ema:
+            self._update_moving_averages()
+        self.state["iterations"] = calls + 1
+        self._set_scheduled_lr(calls + 1)  # the group's "lr" always shows what the next step will use
         return loss
 
-    def _set_scheduled_lr(self, iterations: int) -> None:
+    def _accumulate(self, with_grad: list[tuple[Tensor, dict]], grads: list[Tensor], calls: int) -> list[Tensor] | None:
+        """Keras's gradient accumulation: ``None`` on a call that only accumulates, else the mean gradient."""
+        steps = self.gradient_accumulation_steps
+        if not steps:
+            return grads
+        update = (calls + 1) % steps == 0
+        mean = []
+        for (param, _), grad in zip(with_grad, grads):
+            accumulator = self.state[param].setdefault("gradient_accumulator", torch.zeros_like(param))
+            if update:
+                mean.append((grad + accumulator) / steps)
+                accumulator.zero_()
+            else:
+                accumulator.add_(grad)
+        return mean if update else None
+
+    def _update(self, with_grad: list[tuple[Tensor, dict]], grads: list[Tensor], t: int) -> None:
+        """Clip, decay and apply the update rule with ``t = iterations + 1``."""
+        grads = self._clip(grads)
+        for param, group in with_grad:
+            state = self.state[param]
+            if state.keys() <= _BASE_SLOTS:  # built before the decay, as Keras builds before applying anything
+                self.build(param, state, group)
+            if group["weight_decay"] and id(param) not in self._no_decay:
+                param.sub_(param * group["weight_decay"] * group["lr"])
+        self.update_shared(t)
+        for (param, group), grad in zip(with_grad, grads):
+            self.update_step(grad, param, group["lr"], t, self.state[param], group)
+
+    def _all_params_with_state(self) -> Iterable[tuple[Tensor, dict[str, Any]]]:
+        return ((p, self.state[p]) for group in self.param_groups for p in group["params"])
+
+    def _update_moving_averages(self) -> None:
+        """Keras's EMA of every parameter (with a gradient this call or not), then the periodic overwrite."""
+        iterations = self.iterations
+        for param, state in self._all_params_with_state():
+            average = state.setdefault("average", torch.zeros_like(param))
+            momentum = torch.tensor(self.ema_momentum if iterations else 0.0, dtype=param.dtype)
+            average.copy_(momentum * average + (1 - momentum) * param)
+        frequency = self.ema_overwrite_frequency
+        if frequency and (iterations + 1) % frequency == 0:
+            self.finalize_variable_values()
+
+    def _set_scheduled_lr(self, calls: int) -> None:
         if self.learning_rate_schedule is not None:
-            lr = self.learning_rate_schedule.rate(iterations)
-            for group in self.param_groups:
-                group["lr"] = lr
+            lr = self.learning_rate_schedule.rate(calls)
+        elif self.learning_rate_callable is not None:
+            lr = float(self.learning_rate_callable())
+        else:
+            return
+        for group in self.param_groups:
+            group["lr"] = lr
+
+
+def _check_options(optimizer: KerasOptimizer, name: str) -> None:
+    """Keras's checks of the base options, with the optimizer's name."""
+    steps = optimizer.gradient_accumulation_steps
+    if steps is not None and not (isinstance(steps, int) and steps >= 2):
+        raise ValueError(f"{name}: gradient_accumulation_steps must be an integer >= 2, got {steps}")
+    if optimizer.use_ema and optimizer.ema_momentum not in UNIT:
+        raise ValueError(f"{name}: ema_momentum must be in {UNIT}, got {optimizer.ema_momentum}")
+    frequency = optimizer.ema_overwrite_frequency
+    if frequency is not None and not (isinstance(frequency, int) and frequency >= 1):
+        raise ValueError(f"{name}: ema_overwrite_frequency must be an integer >= 1 or None, got {frequency}")
+    scale = optimizer.loss_scale_factor
+    if scale is not None and not (0.0 < scale < math.inf):
+        raise ValueError(f"{name}: loss_scale_factor must be > 0 and finite, got {scale}")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import torch
 from torch import Tensor
 
-from ptref.optim.base import BELOW_ONE, NON_NEGATIVE, KerasOptimizer, Params, power
-from ptref.optim.schedules import LearningRateSchedule
+from ptref.optim.base import BELOW_ONE, NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params, power
 
 
 class Nadam(KerasOptimizer):
@@ -32,7 +31,8 @@ class Nadam(KerasOptimizer):
         beta_1: Default 0.9.
         beta_2: Default 0.999.
         epsilon: Default 1e-7 (torch: 1e-8).
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, **options (:class:`~ptref.optim.base.KerasOptions`):
+            see :class:`~ptref.optim.base.KerasOptimizer`.
     """
 
     RANGES = {"beta_1": BELOW_ONE, "beta_2": BELOW_ONE, "epsilon": NON_NEGATIVE}
@@ -40,7 +40,7 @@ class Nadam(KerasOptimizer):
     def __init__(
         self,
         params: Params,
-        learning_rate: float | LearningRateSchedule = 0.001,
+        learning_rate: LearningRate = 0.001,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
@@ -48,9 +48,10 @@ class Nadam(KerasOptimizer):
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        **options: Unpack[KerasOptions],
     ) -> None:
         super().__init__(
-            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, options,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
         )
 

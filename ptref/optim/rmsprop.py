@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import torch
 from torch import Tensor
 
-from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, Params
-from ptref.optim.schedules import LearningRateSchedule
+from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, KerasOptions, LearningRate, Params
 
 
 class RMSprop(KerasOptimizer):
@@ -33,7 +32,8 @@ class RMSprop(KerasOptimizer):
         momentum: Default 0.
         epsilon: Default 1e-7 (torch: 1e-8, outside the sqrt).
         centered: subtract the squared mean gradient. Default False.
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, **options (:class:`~ptref.optim.base.KerasOptions`):
+            see :class:`~ptref.optim.base.KerasOptimizer`.
     """
 
     RANGES = {"rho": UNIT, "momentum": UNIT, "epsilon": NON_NEGATIVE}
@@ -41,7 +41,7 @@ class RMSprop(KerasOptimizer):
     def __init__(
         self,
         params: Params,
-        learning_rate: float | LearningRateSchedule = 0.001,
+        learning_rate: LearningRate = 0.001,
         rho: float = 0.9,
         momentum: float = 0.0,
         epsilon: float = 1e-7,
@@ -50,9 +50,10 @@ class RMSprop(KerasOptimizer):
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        **options: Unpack[KerasOptions],
     ) -> None:
         super().__init__(
-            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, options,
             rho=rho, momentum=momentum, epsilon=epsilon, centered=centered,
         )
 

@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -197,6 +198,55 @@ class CosineDecay(LearningRateSchedule):
             check_learning_rate(self.warmup_target, f"{what} {self!r}: warmup_target")
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR). TF: ``keras.optimizers.schedules.CosineDecayRestarts``.
+
+    Period ``i`` (0-based) lasts ``first_decay_steps * t_mul**i`` steps and starts from ``initial * m_mul**i``;
+    with ``x`` the fraction of the current period done::
+
+        lr(s) = initial * (m_mul**i * (1 - alpha) * 0.5 * (1 + cos(pi * x)) + alpha)
+
+    With ``f = s / first_decay_steps``: ``i = floor(f)`` and ``x = f - i`` for ``t_mul == 1``, else
+    ``i = floor(log(1 - f * (1 - t_mul)) / log(t_mul))`` and ``x = (f - (1 - t_mul**i) / (1 - t_mul)) / t_mul**i``.
+    ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(T_0, T_mult)`` is the same curve for ``m_mul == 1``
+    with ``alpha * initial`` as ``eta_min``, but takes an integer ``T_mult`` and no ``m_mul``.
+
+    Keras evaluates ``i`` in float32: at the last step of a period, where ``log(...) / log(t_mul)`` is an integer
+    in exact arithmetic, float32 rounding may put the step in either period; so does this class, which evaluates
+    the restart index the same way in float32.
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        first_decay_steps: int,
+        t_mul: float = 2.0,
+        m_mul: float = 1.0,
+        alpha: float = 0.0,
+    ) -> None:
+        if first_decay_steps <= 0:
+            raise ValueError(f"first_decay_steps must be > 0, got {first_decay_steps}")
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self.t_mul = t_mul
+        self.m_mul = m_mul
+        self.alpha = alpha
+
+    def _restart(self, fraction: float) -> tuple[int, float]:
+        """``(i, x)``: the period the fraction ``f`` falls in, and how much of it is done."""
+        if self.t_mul == 1.0:
+            i = math.floor(fraction)
+            return i, fraction - i
+        t_mul = np.float32(self.t_mul)
+        i = int(np.floor(np.log(np.float32(1.0 - fraction * (1.0 - self.t_mul))) / np.log(t_mul)))
+        return i, (fraction - (1.0 - self.t_mul**i) / (1.0 - self.t_mul)) / self.t_mul**i
+
+    def __call__(self, step: int) -> float:
+        i, x = self._restart(step / self.first_decay_steps)
+        cosine = 0.5 * self.m_mul**i * (1.0 + math.cos(math.pi * x))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+
+
 class KerasScheduleLR(LRScheduler):
     """A ``torch`` LR scheduler that sets every group's ``lr`` to ``schedule(step)``.
 
@@ -216,7 +266,9 @@ class KerasScheduleLR(LRScheduler):
 
 SCHEDULES = {
     cls.__name__: cls
-    for cls in (ExponentialDecay, InverseTimeDecay, PolynomialDecay, PiecewiseConstantDecay, CosineDecay)
+    for cls in (
+        ExponentialDecay, InverseTimeDecay, PolynomialDecay, PiecewiseConstantDecay, CosineDecay, CosineDecayRestarts
+    )
 }
 
 # Keras config keys with no effect on the values computed.

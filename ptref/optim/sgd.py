@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import torch
 from torch import Tensor
 
-from ptref.optim.base import UNIT, KerasOptimizer, Params
-from ptref.optim.schedules import LearningRateSchedule
+from ptref.optim.base import UNIT, KerasOptimizer, KerasOptions, LearningRate, Params
 
 
 class SGD(KerasOptimizer):
@@ -29,7 +28,8 @@ class SGD(KerasOptimizer):
         learning_rate: float or schedule. Keras default 0.01 (torch: 0.001).
         momentum: in [0, 1]. Default 0.
         nesterov: Nesterov momentum. Default False.
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`~ptref.optim.base.KerasOptimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, **options (:class:`~ptref.optim.base.KerasOptions`):
+            see :class:`~ptref.optim.base.KerasOptimizer`.
     """
 
     RANGES = {"momentum": UNIT}
@@ -37,16 +37,17 @@ class SGD(KerasOptimizer):
     def __init__(
         self,
         params: Params,
-        learning_rate: float | LearningRateSchedule = 0.01,
+        learning_rate: LearningRate = 0.01,
         momentum: float = 0.0,
         nesterov: bool = False,
         weight_decay: float | None = None,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        **options: Unpack[KerasOptions],
     ) -> None:
         super().__init__(
-            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+            params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, options,
             momentum=momentum, nesterov=nesterov,
         )
 
