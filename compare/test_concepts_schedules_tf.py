@@ -82,7 +82,8 @@ def test_torch_scheduler_stepped_per_update_equals_keras(step: str, keras: str, 
 
 def test_multistep_at_keras_boundaries_switches_one_update_early() -> None:
     tf_values, torch_values = ran()["step_decay"]
-    keras, torch_rates = np.array(tf_values["PiecewiseConstantDecay"]), np.array(torch_values["MultiStepLR(milestones=[4, 8])"])
+    keras = np.array(tf_values["PiecewiseConstantDecay"])
+    torch_rates = np.array(torch_values["MultiStepLR(milestones=[4, 8])"])
     differ = np.flatnonzero(~np.isclose(torch_rates, keras, rtol=RTOL, atol=ATOL))
     assert differ.tolist() == [4, 8]  # Keras keeps the old rate at s = boundary
 

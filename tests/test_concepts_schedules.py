@@ -112,15 +112,15 @@ def test_the_texts_linear_decay_goes_negative_and_climbs_the_loss() -> None:
     assert values["w after a step at t = 3 (from w = 1, L = w²)"] == pytest.approx(w, rel=2e-7, abs=1e-12)
     assert values["L after it"] == pytest.approx(w**2, rel=4e-7, abs=1e-12)
     assert values["L after it"] > 1.0
-    for key in ("clamped: PolynomialDecay(0.1, 2, end_learning_rate=0.0)", "clamped: LinearLR(1.0, 0.0, total_iters=2)"):
-        close(values[key], np.maximum(text, 0.0))
+    clamped = np.maximum(text, 0.0)
+    close(values["clamped: PolynomialDecay(0.1, 2, end_learning_rate=0.0)"], clamped)
+    close(values["clamped: LinearLR(1.0, 0.0, total_iters=2)"], clamped)
 
 
-def test_plots_draw_every_schedule_into_schedules_png(tmp_path: Path) -> None:
-    results = {step.__name__: step() for step in schedules.STEPS}
-    (path,) = schedules.plots(results, tmp_path)
-    assert path == tmp_path / "schedules.png"
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_plots_option_writes_schedules_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson.main(["schedules", "--no-tf", "--plots", str(tmp_path), "--width", "200"]) == 0
+    assert (tmp_path / "schedules.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {tmp_path / 'schedules.png'}" in capsys.readouterr().out
 
 
 def test_schedules_is_a_lesson() -> None:
