@@ -45,6 +45,7 @@ def close(actual: object, expected: object, what: str) -> None:
         "inverse_time_decay",
         "polynomial_decay",
         "cosine_decay",
+        "cosine_restarts",
         "warmup",
         "errata_inverse_time_is_not_exponential",
         "errata_linear_decay_goes_negative",

@@ -166,9 +166,16 @@ def cosine_restarts() -> dict[str, list[float]]:
     T_mult, eta_min)``: t_mul is T_mult (torch: whole numbers only); Keras's floor alpha is a fraction of the
     initial rate, torch's eta_min a rate (eta_min = alpha · 0.1); Keras's m_mul scales the height of each
     restart (the i-th peaks at ((1 − alpha) · m_mulⁱ + alpha) · 0.1) and torch has no such argument: every torch
-    restart returns to the initial rate, which is Keras's m_mul = 1.
+    restart returns to the initial rate, which is Keras's m_mul = 1. ``ptref.optim.schedules.CosineDecayRestarts``
+    is Keras's, m_mul included.
     """
+
+    def restarts(m_mul: float) -> list[float]:
+        return learning_rates(schedules.CosineDecayRestarts(0.1, 4, t_mul=2.0, m_mul=m_mul, alpha=0.1))
+
     return {
+        "CosineDecayRestarts(0.1, 4, t_mul=2.0, m_mul=1.0, alpha=0.1)": restarts(1.0),
+        "CosineDecayRestarts(0.1, 4, t_mul=2.0, m_mul=0.5, alpha=0.1)": restarts(0.5),
         "CosineAnnealingWarmRestarts(T_0=4, T_mult=2, eta_min=0.01)": optimizer_learning_rates(
             lambda opt: torch_schedules.CosineAnnealingWarmRestarts(opt, T_0=4, T_mult=2, eta_min=0.01)
         ),
