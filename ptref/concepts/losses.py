@@ -205,7 +205,7 @@ def sum_vs_mean_reduction() -> dict[str, object]:
     summing every element instead (torch's ``reduction="sum"``) is 3× larger here.
 
     A summed loss, and so its gradient, doubles when the batch doubles; a mean does not, which is why the
-    learning rate can stay when the batch size changes. With ``sample_weight`` Keras still divides by the
+    gradient's scale, and so a good learning rate, does not depend on the batch size. With ``sample_weight`` Keras still divides by the
     batch size N, not by the sum of the weights.
     """
     y_true, y_pred = regression_batch()
