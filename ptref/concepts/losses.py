@@ -204,9 +204,9 @@ def sum_vs_mean_reduction() -> dict[str, object]:
     """Reductions: Keras's ``"sum"`` adds the per-sample losses (each already a mean over the outputs);
     summing every element instead (torch's ``reduction="sum"``) is 3× larger here.
 
-    A summed loss, and so its gradient, doubles when the batch doubles; a mean does not, which is why the
-    gradient's scale, and so a good learning rate, does not depend on the batch size. With ``sample_weight`` Keras still divides by the
-    batch size N, not by the sum of the weights.
+    A summed loss, and so its gradient, doubles when the batch doubles; a mean does not, so with a mean the
+    gradient's scale, and a good learning rate, do not depend on the batch size. With ``sample_weight`` Keras
+    still divides by the batch size N, not by the sum of the weights.
     """
     y_true, y_pred = regression_batch()
     twice_true, twice_pred = torch.cat([y_true, y_true]), torch.cat([y_pred, y_pred])
