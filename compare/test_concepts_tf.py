@@ -8,7 +8,6 @@ whose reordered sums move float32 results by ~1e-7 relative, ~2e-6 at most per t
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -16,22 +15,10 @@ import pytest
 import tensorflow as tf
 from torch import nn
 
+from compare.lesson_pairs import ran
 from ptref.concepts import gradients, lesson
 
 RTOL = 1e-5
-
-
-@functools.cache
-def ran(name: str) -> dict[str, tuple[dict, dict]]:
-    """``step -> (TensorFlow values, PyTorch values)`` for lesson ``name``; fails if TensorFlow did not run."""
-    steps, status = lesson.run_lesson(name)
-    assert status.startswith("TensorFlow: running live"), status
-    pairs = {}
-    for step in steps:
-        if not step.is_helper:
-            assert step.tf.values is not None, f"{name}.{step.name}: {step.tf.note}"
-            pairs[step.name] = (step.tf.values, step.torch.values)
-    return pairs
 
 
 # --- autograd --------------------------------------------------------------------------------------------
