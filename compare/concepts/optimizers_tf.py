@@ -1,4 +1,4 @@
-"""TensorFlow's side of ``ptref/concepts/optimizers.py``: ``tf.keras.optimizers`` fed the same gradients."""
+"""TensorFlow's side of ``ptref/concepts/optimizers.py``: ``tf.keras.optimizers.SGD`` fed the same gradients."""
 
 from __future__ import annotations
 
@@ -67,8 +67,9 @@ def momentum() -> dict[str, object]:
 
 def momentum_as_ema() -> dict[str, object]:
     alpha, beta = 0.5, 0.75
+    lr = alpha * (1 - beta)
     return {
-        "keras.optimizers.SGD(α(1−β), β)": follow(keras.optimizers.SGD(learning_rate=alpha * (1 - beta), momentum=beta)),
+        "keras.optimizers.SGD(α(1−β), β)": follow(keras.optimizers.SGD(learning_rate=lr, momentum=beta)),
         "SGD(α, β), the naive port": follow(keras.optimizers.SGD(learning_rate=alpha, momentum=beta)),
     }
 
@@ -76,47 +77,6 @@ def momentum_as_ema() -> dict[str, object]:
 def nesterov() -> dict[str, object]:
     sgd = keras.optimizers.SGD(learning_rate=LR, momentum=BETA, nesterov=True)
     return {"keras.optimizers.SGD": follow(sgd)}
-
-
-def adagrad() -> dict[str, object]:
-    return {
-        "keras.optimizers.Adagrad": follow(keras.optimizers.Adagrad(learning_rate=LR)),
-        "keras.optimizers.Adagrad(a₀ = 0)": follow(
-            keras.optimizers.Adagrad(learning_rate=LR, initial_accumulator_value=0.0)
-        ),
-    }
-
-
-def adadelta() -> dict[str, object]:
-    return {"keras.optimizers.Adadelta": follow(keras.optimizers.Adadelta(learning_rate=1.0))}
-
-
-def rmsprop() -> dict[str, object]:
-    rmsprop = keras.optimizers.RMSprop(learning_rate=LR, rho=0.9, epsilon=0.01)
-    return {"keras.optimizers.RMSprop": follow(rmsprop)}
-
-
-def adam() -> dict[str, object]:
-    return {
-        "keras.optimizers.Adam": follow(keras.optimizers.Adam(learning_rate=LR)),
-        "keras.optimizers.Adam(amsgrad)": follow(keras.optimizers.Adam(learning_rate=LR, amsgrad=True)),
-    }
-
-
-def adam_as_a_text_prints_it() -> dict[str, object]:
-    adam_path = follow(keras.optimizers.Adam(learning_rate=LR, beta_2=0.9))
-    return {
-        "keras.optimizers.Adam(beta_2=0.9)": adam_path,
-        "first step ÷ α, Adam": ((W0 - np.array(adam_path[0])) / LR).tolist(),
-    }
-
-
-def adamax() -> dict[str, object]:
-    return {"keras.optimizers.Adamax": follow(keras.optimizers.Adamax(learning_rate=LR))}
-
-
-def nadam() -> dict[str, object]:
-    return {"keras.optimizers.Nadam": follow(keras.optimizers.Nadam(learning_rate=LR))}
 
 
 def valley_optimizers() -> dict[str, Callable[[], keras.optimizers.Optimizer]]:
