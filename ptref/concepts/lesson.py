@@ -24,7 +24,20 @@ from types import ModuleType
 
 from ptref.concepts.render import render_markdown, render_text
 
-LESSONS = ("tensors", "sparse", "graphs", "autograd", "training_loop", "gradients", "schedules", "batch_norm", "losses", "activations")
+LESSONS = (
+    "tensors",
+    "sparse",
+    "graphs",
+    "autograd",
+    "training_loop",
+    "gradients",
+    "schedules",
+    "batch_norm",
+    "losses",
+    "activations",
+    "optimizers",
+    "adaptive_optimizers",
+)
 REPO = Path(__file__).resolve().parents[2]
 TWINS_DIR = REPO / "compare" / "concepts"
 

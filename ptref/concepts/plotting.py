@@ -1,8 +1,9 @@
-"""The plots the lessons draw: labelled curves against 1, 2, 3, ... or against shared x values, saved as PNG."""
+"""The plots the lessons draw, saved as PNG: labelled curves against 1, 2, 3, ... or shared x values, and paths
+over a surface."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,39 @@ def save_panels(path: Path, panels: Sequence[Panel]) -> Path:
         axes.set(title=panel.title, xlabel=panel.xlabel)
         axes.grid(alpha=0.3)
         axes.legend()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def save_paths_plot(
+    path: Path,
+    surface: Callable[[object, object], object],
+    paths: Mapping[str, Sequence[Sequence[float]]],
+    *,
+    title: str,
+) -> Path:
+    """Draw each path of (x, y) points over the contour lines of ``surface(x, y)`` and save it to ``path``.
+
+    ``surface`` takes NumPy grids; the view spans the paths' extent plus a margin. Returns ``path``.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    points = np.concatenate([np.asarray(p, dtype=float) for p in paths.values()])
+    low, high = points.min(axis=0), points.max(axis=0)
+    margin = 0.1 * (high - low) + 1e-3
+    x, y = np.meshgrid(*(np.linspace(a - m, b + m, 200) for a, b, m in zip(low, high, margin)))
+    figure = Figure(figsize=(7.2, 4.8), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    axes.contour(x, y, surface(x, y), levels=np.geomspace(1e-2, surface(x, y).max(), 12), colors="0.8")
+    for label, points in paths.items():
+        xy = np.asarray(points, dtype=float)
+        axes.plot(xy[:, 0], xy[:, 1], marker="o", markersize=2, linewidth=1, label=label)
+    axes.set(title=title, xlabel="w₁", ylabel="w₂")
+    axes.legend()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
     return path
