@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ptref.concepts import data_pipelines, lesson
+from ptref.concepts import data_pipelines
 
 
 def _chunks(values: list[int], size: int) -> list[list[int]]:
@@ -81,11 +81,3 @@ def test_datamodule_splits_eight_two_and_batches_the_permutation() -> None:
     assert shown["train batches of x"] == [[3, 0, 6, 1], [7, 2, 5, 4]]  # the permutation the step passes
     assert shown["validation batches of x"] == [[8, 9]]
 
-
-def test_shown_code_is_the_code_that_runs() -> None:
-    steps, _ = lesson.run_lesson("data_pipelines", run_tf=False)
-    for step in steps:
-        if not step.is_helper:
-            namespace = dict(vars(data_pipelines))
-            exec(compile(step.torch.code, f"<shown {step.name}>", "exec"), namespace)  # noqa: S102
-            assert namespace[step.name]() == step.torch.values, step.name

@@ -10,7 +10,8 @@ CORPUS = ["The movie was great!", "The plot was dull, the acting great.", "Great
 
 def keras_weights(vocab_size: int = 10, embedding_dim: int = 4, units: int = 3, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
-    shapes = [(vocab_size, embedding_dim), (embedding_dim, 4 * units), (units, 4 * units), (4 * units,), (units, 1), (1,)]
+    lstm = [(embedding_dim, 4 * units), (units, 4 * units), (4 * units,)]
+    shapes = [(vocab_size, embedding_dim), *lstm, (units, 1), (1,)]
     return [rng.normal(0.0, 0.5, shape).astype(np.float32) for shape in shapes]
 
 
@@ -74,7 +75,7 @@ def embedding_lstm_classifier() -> dict[str, object]:
     embedded = model.layers[0](ids)
     last_state = model.layers[1](embedded)
     return {
-        "shapes: ids, embedded, last state": [ids.shape.as_list(), embedded.shape.as_list(), last_state.shape.as_list()],
+        "shapes: ids, embedded, last state": [s.shape.as_list() for s in (ids, embedded, last_state)],
         "P(positive)": classify(model, ids)[:, 0].numpy().tolist(),
     }
 

@@ -29,7 +29,8 @@ def keras_weights(vocab_size: int = 10, embedding_dim: int = 4, units: int = 3, 
     kernel ``(u, 1)``, bias ``(1,)``.
     """
     rng = np.random.default_rng(seed)
-    shapes = [(vocab_size, embedding_dim), (embedding_dim, 4 * units), (units, 4 * units), (4 * units,), (units, 1), (1,)]
+    lstm = [(embedding_dim, 4 * units), (units, 4 * units), (4 * units,)]
+    shapes = [(vocab_size, embedding_dim), *lstm, (units, 1), (1,)]
     return [rng.normal(0.0, 0.5, shape).astype(np.float32) for shape in shapes]
 
 
