@@ -62,7 +62,7 @@ def test_every_step_and_helper_has_a_tensorflow_twin_of_the_same_name() -> None:
             assert lesson.function_source(lesson.twin_path(name), function.__name__), (name, function.__name__)
 
 
-@pytest.mark.parametrize("name", ["autograd", "sparse"])
+@pytest.mark.parametrize("name", ["autograd", "sparse", "data_pipelines", "fusion", "text"])
 def test_shown_code_is_the_code_that_runs(name: str) -> None:
     """Executing the printed PyTorch code gives back what the step returns."""
     steps, _ = lesson.run_lesson(name, run_tf=False)

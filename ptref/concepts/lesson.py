@@ -31,12 +31,15 @@ LESSONS = (
     "autograd",
     "training_loop",
     "gradients",
-    "schedules",
-    "batch_norm",
-    "losses",
     "activations",
+    "losses",
     "optimizers",
     "adaptive_optimizers",
+    "schedules",
+    "batch_norm",
+    "data_pipelines",
+    "fusion",
+    "text",
 )
 REPO = Path(__file__).resolve().parents[2]
 TWINS_DIR = REPO / "compare" / "concepts"
