@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import tensorflow as tf
-from test_concepts_tf import ran
+from compare.lesson_pairs import ran
 
 from ptref.concepts import lesson
 

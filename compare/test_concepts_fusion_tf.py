@@ -5,7 +5,7 @@ Inductor's generated program, and the same outputs (exact binary fractions on bo
 from __future__ import annotations
 
 import numpy as np
-from test_concepts_tf import ran
+from compare.lesson_pairs import ran
 
 TF_TO_ATEN = {"AddV2": "add", "Relu": "relu", "Fill": "full", "Mul": "mul"}
 

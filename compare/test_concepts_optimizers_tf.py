@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compare.test_concepts_tf import ran as ran_lesson
+from compare.lesson_pairs import ran as ran_lesson
 
 SAME_RULE = {"rtol": 1e-7, "atol": 2.5e-7}
 HAND = {"rtol": 1e-7, "atol": 5e-7}

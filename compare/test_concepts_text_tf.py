@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import torch
-from test_concepts_tf import ran
+from compare.lesson_pairs import ran
 
 from ptref.concepts import lesson, text
 
