@@ -57,7 +57,6 @@ OPTIMIZERS: dict[str, type[KerasOptimizer]] = {
 def _from_keras_config(config: dict[str, Any]) -> dict[str, Any]:
     """Constructor arguments from ``keras.optimizers.serialize(opt)["config"]``."""
     kwargs = dict(config)
-    kwargs.pop("name", None)
     if isinstance(kwargs.get("learning_rate"), dict):
         kwargs["learning_rate"] = schedules.deserialize(kwargs["learning_rate"])
     return kwargs
@@ -84,7 +83,6 @@ def deserialize(config: dict[str, Any], params: Params) -> Optimizer:
     """
     if config["class_name"].lower() == "lossscaleoptimizer":
         inner = dict(config["config"])
-        inner.pop("name", None)
         return LossScaleOptimizer(deserialize(inner.pop("inner_optimizer"), params), **inner)
     return get(config)(params)
 
@@ -103,6 +101,10 @@ def get(
 
     Keras names are case-insensitive. A config's ``learning_rate`` may itself be a serialized Keras schedule.
     """
+    if isinstance(identifier, dict) and identifier["class_name"].lower() == "lossscaleoptimizer":
+        if overrides:
+            raise TypeError(f"get(LossScaleOptimizer config) takes no overrides, got {sorted(overrides)}")
+        return functools.partial(deserialize, identifier)
     if isinstance(identifier, str):
         cls, kwargs = _keras_class(identifier), {}
     elif isinstance(identifier, dict):

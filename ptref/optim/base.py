@@ -92,6 +92,7 @@ def power(base: float, t: int, like: Tensor) -> Tensor:
 class KerasOptions(TypedDict, total=False):
     """The options every Keras optimizer takes besides clipping and weight decay (Keras's names and defaults).
 
+    - ``name`` (None: Keras's default, the class name in snake case): kept for :meth:`KerasOptimizer.get_config`.
     - ``use_ema`` (False), ``ema_momentum`` (0.99), ``ema_overwrite_frequency`` (None): keep ``average`` per
       parameter, after every step ``average = mu * average + (1 - mu) * w`` with ``mu = 0`` while the
       (accumulated) iteration count is 0 and ``ema_momentum`` after; every ``ema_overwrite_frequency`` steps,
@@ -106,6 +107,7 @@ class KerasOptions(TypedDict, total=False):
       The schedule sees every call; bias corrections and EMA see ``calls // k``.
     """
 
+    name: str | None
     use_ema: bool
     ema_momentum: float
     ema_overwrite_frequency: int | None
@@ -164,6 +166,7 @@ class KerasOptimizer(LossScaling, Optimizer):
         unknown = sorted(set(options) - set(KerasOptions.__annotations__))
         if unknown:
             raise TypeError(f"{name} got unexpected keyword argument(s) {unknown}")
+        self.name = options.get("name") or snake_case(name)
         self.use_ema = bool(options.get("use_ema", False))
         self.ema_momentum = float(options.get("ema_momentum", 0.99))
         self.ema_overwrite_frequency = options.get("ema_overwrite_frequency")
@@ -246,14 +249,14 @@ class KerasOptimizer(LossScaling, Optimizer):
         """Keras's ``optimizer.get_config()``: the same keys, in Keras's order, with Keras's values.
 
         ``learning_rate`` is the current rate rounded to float32 (Keras reads it from a float32 variable) or the
-        schedule's ``serialize`` dict; ``name`` is Keras's default name (``"rm_sprop"`` for RMSprop).
+        schedule's ``serialize`` dict.
         """
         name = type(self).__name__
         if self.learning_rate_callable is not None:
             raise ValueError(f"{name}.get_config(): a callable learning_rate has no config (as a Keras lambda)")
         schedule = self.learning_rate_schedule
         config = {
-            "name": snake_case(name),
+            "name": self.name,
             "learning_rate": serialize_schedule(schedule) if schedule else float(np.float32(self.param_groups[0]["lr"])),
             "weight_decay": self.defaults["weight_decay"],
             "clipnorm": self.clipnorm,

@@ -34,6 +34,7 @@ class LossScaleOptimizer(LossScaling, Optimizer):
         inner_optimizer: the optimizer to wrap (its own ``loss_scale_factor`` is switched off, as in Keras).
         initial_scale: the first loss scale. Default ``2.0**15``.
         dynamic_growth_steps: finite steps between doublings of the scale. Default 2000.
+        name: kept for :meth:`get_config`, as Keras's.
 
     ``scale_loss(loss)`` multiplies by the current scale (Keras's ``fit`` does it; ptref's fit through the
     callback :class:`~ptref.callbacks.keras.ScaleLoss`); ``step()`` checks, unscales, steps or skips, and updates
@@ -42,7 +43,11 @@ class LossScaleOptimizer(LossScaling, Optimizer):
     """
 
     def __init__(
-        self, inner_optimizer: Optimizer, initial_scale: float = 2.0**15, dynamic_growth_steps: int = 2000
+        self,
+        inner_optimizer: Optimizer,
+        initial_scale: float = 2.0**15,
+        dynamic_growth_steps: int = 2000,
+        name: str = "loss_scale_optimizer",
     ) -> None:
         if not (isinstance(dynamic_growth_steps, int) and dynamic_growth_steps >= 1):
             raise ValueError(f"LossScaleOptimizer: dynamic_growth_steps must be an integer >= 1, "
@@ -50,6 +55,7 @@ class LossScaleOptimizer(LossScaling, Optimizer):
         if not (0.0 < initial_scale < float("inf")):
             raise ValueError(f"LossScaleOptimizer: initial_scale must be > 0 and finite, got {initial_scale}")
         self.inner_optimizer = inner_optimizer
+        self.name = name
         self.initial_scale = float(initial_scale)
         self.dynamic_growth_steps = dynamic_growth_steps
         if hasattr(inner_optimizer, "loss_scale_factor"):
@@ -118,7 +124,7 @@ class LossScaleOptimizer(LossScaling, Optimizer):
         """Keras's ``get_config()``: name, the inner optimizer's ``serialize`` dict, the scale settings."""
         from ptref.optim import serialize
 
-        return {"name": "loss_scale_optimizer", "inner_optimizer": serialize(self.inner_optimizer),
+        return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
                 "initial_scale": self.initial_scale, "dynamic_growth_steps": self.dynamic_growth_steps}
 
     def state_dict(self) -> dict[str, Any]:
