@@ -255,9 +255,10 @@ class KerasOptimizer(LossScaling, Optimizer):
         if self.learning_rate_callable is not None:
             raise ValueError(f"{name}.get_config(): a callable learning_rate has no config (as a Keras lambda)")
         schedule = self.learning_rate_schedule
+        rate = serialize_schedule(schedule) if schedule else float(np.float32(self.param_groups[0]["lr"]))
         config = {
             "name": self.name,
-            "learning_rate": serialize_schedule(schedule) if schedule else float(np.float32(self.param_groups[0]["lr"])),
+            "learning_rate": rate,
             "weight_decay": self.defaults["weight_decay"],
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,

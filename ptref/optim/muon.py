@@ -108,7 +108,8 @@ class Muon(KerasOptimizer):
         self._use_adamw: dict[int, bool] = {}
         super().__init__(
             params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, options,
-            adam_beta_1=adam_beta_1, adam_beta_2=adam_beta_2, epsilon=epsilon, exclude_layers=list(exclude_layers or []),
+            adam_beta_1=adam_beta_1, adam_beta_2=adam_beta_2, epsilon=epsilon,
+            exclude_layers=list(exclude_layers or []),
             muon_a=muon_a, muon_b=muon_b, muon_c=muon_c, adam_lr_ratio=adam_lr_ratio, momentum=momentum,
             ns_steps=ns_steps, nesterov=nesterov, exclude_embeddings=exclude_embeddings,
             adam_weight_decay=adam_weight_decay, rms_rate=rms_rate, use_adamw=None,
