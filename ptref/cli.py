@@ -35,6 +35,7 @@ from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from ptref.callbacks.divergence import DivergenceGuard, TrainingDiverged
+from ptref.callbacks.keras import FinalizeEMA, ScaleLoss
 from ptref.callbacks.preemption import SaveOnSIGTERM
 from ptref.callbacks.progress import ProgressBar
 from ptref.callbacks.rng_state import RNGStateCheckpoint
@@ -414,8 +415,11 @@ def run(argv: list[str]) -> int | None:
             parser_kwargs={"prog": "ptref", "description": "ptref: the TensorFlow course in PyTorch + Lightning.",
                            "epilog": EPILOG},
             save_config_kwargs={"overwrite": True},
+            # ScaleLoss and FinalizeEMA: what Keras's fit does for an optimizer with a loss scale / an EMA (no-ops
+            # for any other optimizer)
             trainer_defaults={
-                "callbacks": [RNGStateCheckpoint(), DivergenceGuard(), LearningRateCheck(), FlatModelSummary()]
+                "callbacks": [RNGStateCheckpoint(), DivergenceGuard(), LearningRateCheck(), FlatModelSummary(),
+                              ScaleLoss(), FinalizeEMA()]
             },
         )
     return None

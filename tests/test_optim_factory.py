@@ -69,7 +69,7 @@ def test_get_builds_the_keras_base_options_and_every_keras_name():
     for name in ("ftrl", "lion", "lamb", "adafactor"):
         assert type(optim.get(name)(params())).__name__.lower() == name
     with pytest.raises(ValueError, match="unknown optimizer"):
-        optim.get("muon")
+        optim.get("muonn")
 
 
 def test_get_accepts_any_optimizer_class():

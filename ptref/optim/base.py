@@ -21,17 +21,21 @@ iteration counter in ``self.state["iterations"]``, so ``state_dict()``/``load_st
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
+from ptref.optim.loss_scaling import LossScaling
 from ptref.optim.schedules import LearningRateSchedule, check_learning_rate
+from ptref.optim.schedules import serialize as serialize_schedule
 
 Params = Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict[str, Any]]
 LearningRate = float | LearningRateSchedule | Callable[[], float]
@@ -88,17 +92,22 @@ def power(base: float, t: int, like: Tensor) -> Tensor:
 class KerasOptions(TypedDict, total=False):
     """The options every Keras optimizer takes besides clipping and weight decay (Keras's names and defaults).
 
+    - ``name`` (None: Keras's default, the class name in snake case): kept for :meth:`KerasOptimizer.get_config`.
     - ``use_ema`` (False), ``ema_momentum`` (0.99), ``ema_overwrite_frequency`` (None): keep ``average`` per
       parameter, after every step ``average = mu * average + (1 - mu) * w`` with ``mu = 0`` while the
       (accumulated) iteration count is 0 and ``ema_momentum`` after; every ``ema_overwrite_frequency`` steps,
       and on :meth:`KerasOptimizer.finalize_variable_values`, ``w = average``.
-    - ``loss_scale_factor`` (None): gradients are divided by it before anything else; multiply the loss with
-      :meth:`KerasOptimizer.scale_loss` before ``backward()``.
+    - ``loss_scale_factor`` (None): gradients are divided by it before anything else, so the loss must be
+      multiplied by it before ``backward()``: Keras's ``fit`` does this itself, ptref's fit with the default
+      callback :class:`~ptref.callbacks.keras.ScaleLoss`, a custom loop with :meth:`KerasOptimizer.scale_loss`.
+      A step after a ``backward()`` that did neither raises (the updates would be ``loss_scale_factor`` times
+      too small).
     - ``gradient_accumulation_steps`` (None, else >= 2): ``k``. Every call adds the gradient to an accumulator;
       every ``k``-th call updates with ``(accumulator + g) / k`` (clipped, decayed, then the rule) and resets it.
       The schedule sees every call; bias corrections and EMA see ``calls // k``.
     """
 
+    name: str | None
     use_ema: bool
     ema_momentum: float
     ema_overwrite_frequency: int | None
@@ -110,7 +119,7 @@ class KerasOptions(TypedDict, total=False):
 _BASE_SLOTS = frozenset({"average", "gradient_accumulator"})
 
 
-class KerasOptimizer(Optimizer):
+class KerasOptimizer(LossScaling, Optimizer):
     """Base class: Keras's clipping, decoupled weight decay, learning-rate schedule, iteration counter and options.
 
     Args:
@@ -157,6 +166,7 @@ class KerasOptimizer(Optimizer):
         unknown = sorted(set(options) - set(KerasOptions.__annotations__))
         if unknown:
             raise TypeError(f"{name} got unexpected keyword argument(s) {unknown}")
+        self.name = options.get("name") or snake_case(name)
         self.use_ema = bool(options.get("use_ema", False))
         self.ema_momentum = float(options.get("ema_momentum", 0.99))
         self.ema_overwrite_frequency = options.get("ema_overwrite_frequency")
@@ -175,6 +185,8 @@ class KerasOptimizer(Optimizer):
         self._no_decay: set[int] = set()
         self._scratch: dict[tuple, Tensor] = {}
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, **hyperparameters))
+        if self.loss_scale_factor is not None:
+            self.watch_backward()
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """``torch.optim.Optimizer.add_param_group``, after checking the group's hyper-parameters."""
@@ -229,9 +241,36 @@ class KerasOptimizer(Optimizer):
                 if pattern.search(param_name):
                     self._no_decay.add(id(param))
 
-    def scale_loss(self, loss: Tensor) -> Tensor:
-        """``loss * loss_scale_factor`` (Keras's ``scale_loss``); ``step()`` divides the gradients by it again."""
-        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+    def loss_scale(self) -> float | None:
+        """The factor :meth:`~ptref.optim.loss_scaling.LossScaling.scale_loss` multiplies by: ``loss_scale_factor``."""
+        return self.loss_scale_factor
+
+    def get_config(self) -> dict[str, Any]:
+        """Keras's ``optimizer.get_config()``: the same keys, in Keras's order, with Keras's values.
+
+        ``learning_rate`` is the current rate rounded to float32 (Keras reads it from a float32 variable) or the
+        schedule's ``serialize`` dict.
+        """
+        name = type(self).__name__
+        if self.learning_rate_callable is not None:
+            raise ValueError(f"{name}.get_config(): a callable learning_rate has no config (as a Keras lambda)")
+        schedule = self.learning_rate_schedule
+        rate = serialize_schedule(schedule) if schedule else float(np.float32(self.param_groups[0]["lr"]))
+        config = {
+            "name": self.name,
+            "learning_rate": rate,
+            "weight_decay": self.defaults["weight_decay"],
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+        own = [p for p in inspect.signature(type(self).__init__).parameters if p in self.defaults and p not in config]
+        return {**config, **{key: self.defaults[key] for key in own}}
 
     @torch.no_grad()
     def finalize_variable_values(self) -> None:
@@ -255,6 +294,10 @@ class KerasOptimizer(Optimizer):
 
     def build(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Create the per-parameter state (slots) on the parameter's first update."""
+
+    def decay_rate(self, param: Tensor, group: dict[str, Any]) -> float | None:
+        """The ``weight_decay`` for ``param`` (its group's; Muon decays its AdamW parameters at another rate)."""
+        return group["weight_decay"]
 
     def update_shared(self, t: int) -> None:
         """Update optimizer-wide state once per update, before the per-parameter updates (Nadam needs it)."""
@@ -290,6 +333,7 @@ class KerasOptimizer(Optimizer):
         with_grad = [(p, group) for group in self.param_groups for p in group["params"] if p.grad is not None]
         if not with_grad:
             return loss
+        self.check_loss_was_scaled()
         grads = [p.grad.to_dense() if p.grad.layout != torch.strided else p.grad for p, _ in with_grad]
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
@@ -327,8 +371,9 @@ class KerasOptimizer(Optimizer):
             state = self.state[param]
             if state.keys() <= _BASE_SLOTS:  # built before the decay, as Keras builds before applying anything
                 self.build(param, state, group)
-            if group["weight_decay"] and id(param) not in self._no_decay:
-                param.sub_(param * group["weight_decay"] * group["lr"])
+            weight_decay = self.decay_rate(param, group)
+            if weight_decay and id(param) not in self._no_decay:
+                param.sub_(param * weight_decay * group["lr"])
         self.update_shared(t)
         for (param, group), grad in zip(with_grad, grads):
             self.update_step(grad, param, group["lr"], t, self.state[param], group)
@@ -356,6 +401,12 @@ class KerasOptimizer(Optimizer):
             return
         for group in self.param_groups:
             group["lr"] = lr
+
+
+def snake_case(name: str) -> str:
+    """Keras's default object name for a class name (``keras.src.utils.naming.to_snake_case``)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _check_options(optimizer: KerasOptimizer, name: str) -> None:

@@ -273,6 +273,17 @@ SCHEDULES = {
 
 # Keras config keys with no effect on the values computed.
 _INERT_KEYS = {"name"}
+# Keras's default ``name`` of each schedule (it is part of Keras's config).
+_KERAS_NAMES = {"PiecewiseConstantDecay": "PiecewiseConstant", "CosineDecayRestarts": "SGDRDecay"}
+
+
+def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
+    """``keras.optimizers.schedules.serialize(schedule)`` of the Keras twin: the same dict, name included."""
+    name = type(schedule).__name__
+    if name not in SCHEDULES:
+        raise ValueError(f"{name} is not a Keras schedule; Keras schedules: {sorted(SCHEDULES)}")
+    config = {**schedule.get_config(), "name": _KERAS_NAMES.get(name, name)}
+    return {"module": "keras.optimizers.schedules", "class_name": name, "config": config, "registered_name": None}
 
 
 def deserialize(config: dict[str, Any]) -> LearningRateSchedule:
