@@ -9,6 +9,7 @@ TensorFlow is blocked here, as everywhere in ``tests/``: TensorBoard then uses i
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import warnings
 from collections import Counter
@@ -180,3 +181,16 @@ def test_lesson_step_reads_back_x_times_w_fed_by_the_input_and_the_parameter() -
     (x, x_op), (w, w_op) = values["y_pred's inputs"]
     assert (x_op, w_op) == ("IO Node", "prim::GetAttr") and x.startswith("input/") and w.endswith("/W")
     assert values["gradient and update nodes"] == 0  # a trace holds the forward pass only
+
+
+def test_ptref_lesson_writes_and_reads_event_files_without_loading_tensorflow() -> None:
+    """TensorBoard would load an installed TensorFlow (seconds, and a later ``torch._dynamo`` import would abort)."""
+    code = (
+        "import sys\n"
+        "from ptref.cli import main\n"
+        "main(['lesson', 'graphs', '--no-tf', '--step', 'tensorboard_graph'])\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "aten::matmul" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "False"
