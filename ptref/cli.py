@@ -80,7 +80,8 @@ class PtrefCLI(LightningCLI):
 
     - one output folder per run: unless ``--trainer.logger`` is given, ``fit`` logs to TensorBoard *and* CSV in
       ``<default_root_dir>/version_N/``, next to its checkpoints, config and figures (:mod:`ptref.loggers`:
-      written at most once a second, and completely at the end). ``test``/``validate``/``predict`` write
+      written at most once a second, and completely at the end), with the model's graph traced from its
+      ``example_input_array`` (TensorBoard's Graphs tab). ``test``/``validate``/``predict`` write
       beside the checkpoint's run instead: ``version_N/test/`` (``test_1/``, ... when that is taken), and
       leave nothing behind when they fail;
     - checkpoints are loaded with ``weights_only=True`` (no code runs from a checkpoint file);
@@ -124,7 +125,10 @@ class PtrefCLI(LightningCLI):
             root = experiment_root(trainer_config)
             version = next_version(root)
         # CSV first: it warns about a non-empty folder that TensorBoard would already have created.
-        return [CSVLogger(root, name="", version=version), TensorBoardLogger(root, name="", version=version)]
+        # log_graph: fit writes the model's graph once (TensorBoard's Graphs tab); an evaluation adds nothing new.
+        graph = self.subcommand == "fit"
+        return [CSVLogger(root, name="", version=version),
+                TensorBoardLogger(root, name="", version=version, log_graph=graph)]
 
     def _parse_ckpt_path(self) -> None:
         # LightningCLI reads the checkpoint's hyperparameters here, before anything is built: resolve
@@ -397,11 +401,11 @@ def run(argv: list[str]) -> int | None:
     commands = [*LightningCLI.subcommands(), *EXTRA_COMMANDS]
     if argv and not argv[0].startswith("-") and argv[0] not in commands:
         raise UsageError(f"{argv[0]}: no such command{closest(argv[0], commands)}; commands: {', '.join(commands)}")
+    tensorboard_without_tensorflow()  # fit's logger, and the graphs lesson's PyTorch side, write events
     if argv and argv[0] in EXTRA_COMMANDS:
         return importlib.import_module(EXTRA_COMMANDS[argv[0]][0]).main(argv[1:])
 
     check_config_files(argv)
-    tensorboard_without_tensorflow()
     # Importing the packages registers their classes, so `--model LinearRegression` works by short name.
     importlib.import_module("ptref.data")
     importlib.import_module("ptref.models")

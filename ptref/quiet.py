@@ -28,6 +28,9 @@ WARNINGS = [
     # main() always passes LightningCLI its arguments (sys.argv's without --debug, or those main() was given),
     # so LightningCLI never reads sys.argv as well: the mix this warns about cannot happen.
     (r"LightningCLI's args parameter is intended to run from within Python", UserWarning, r"lightning\.pytorch\.cli"),
+    # The graph in TensorBoard's Graphs tab (fit's log_graph) can only come from torch.jit.trace: TensorBoard's
+    # add_graph reads no torch.compile or torch.export graph, so the advice to switch has nothing to act on.
+    (r"`torch\.jit\.trace(_method)?` is deprecated", FutureWarning, r"torch\.jit\._trace"),
 ]
 
 # Lightning's advertisements for its cloud services: nothing about the run.

@@ -1,4 +1,5 @@
-"""TensorFlow's side of ``ptref/concepts/graphs.py``: TF1 graphs and sessions, ``tf.function``, SavedModel."""
+"""TensorFlow's side of ``ptref/concepts/graphs.py``: TF1 graphs and sessions, ``tf.function``, SavedModel,
+TensorBoard's graph."""
 
 from __future__ import annotations
 
@@ -6,6 +7,15 @@ import os
 import tempfile
 
 import tensorflow as tf
+
+
+def graph_in_event_file(logdir: str) -> dict[str, tuple[str, list[str]]]:
+    for record in tf.data.TFRecordDataset(tf.io.gfile.glob(f"{logdir}/events.out.tfevents.*")):
+        event = tf.compat.v1.Event.FromString(record.numpy())
+        if event.graph_def:
+            graph = tf.compat.v1.GraphDef.FromString(event.graph_def)
+            return {node.name: (node.op, list(node.input)) for node in graph.node}
+    raise ValueError(f"no graph in {logdir}")
 
 
 def build_then_run() -> dict[str, object]:
@@ -115,4 +125,27 @@ def serialize_without_the_class() -> dict[str, object]:
         "files": files,
         "reloaded output": output.numpy().tolist(),
         "original": DenseRelu()(x).numpy().tolist(),
+    }
+
+
+def tensorboard_graph() -> dict[str, object]:
+    graph = tf.Graph()
+    with graph.as_default():
+        X = tf.compat.v1.placeholder(tf.float32, [None, 3], name="X")  # x0 = 1, area, bedrooms
+        y = tf.compat.v1.placeholder(tf.float32, [None, 1], name="y")
+        W = tf.compat.v1.get_variable("W", (3, 1), initializer=tf.compat.v1.constant_initializer())
+        y_pred = tf.matmul(X, W, name="y_pred")
+        loss_op = 1 / (2 * 47) * tf.matmul(y_pred - y, y_pred - y, transpose_a=True)
+        tf.compat.v1.train.GradientDescentOptimizer(learning_rate=0.01).minimize(loss_op)
+    with tempfile.TemporaryDirectory() as logdir:
+        with graph.as_default():  # FileWriter refuses to run eagerly
+            writer = tf.compat.v1.summary.FileWriter(logdir, graph)
+            writer.close()
+        nodes = graph_in_event_file(logdir)
+    return {
+        "nodes": len(nodes),
+        "y_pred": [y_pred.op.name, nodes[y_pred.op.name][0]],
+        "y_pred's inputs": [[name, nodes[name][0]] for name in nodes[y_pred.op.name][1]],
+        "gradient and update nodes": sum("grad" in name.lower() for name in nodes),
+        "op types": sorted({op for op, _ in nodes.values()}),
     }

@@ -2,8 +2,8 @@
 
 TF1 builds a graph of ops (nodes) joined by tensors (edges), then runs it in a ``Session``. PyTorch runs each
 op at once (eager, like TF2) and records a graph only for autograd; a graph to inspect, optimize or ship
-comes from tracing: ``torch.fx`` (Python-level) or ``torch.export`` (ATen-level, serializable).
-TensorFlow twin: ``compare/concepts/graphs_tf.py``.
+comes from tracing: ``torch.fx`` (Python-level) or ``torch.export`` (ATen-level, serializable). TensorBoard
+draws either framework's graph from an event file. TensorFlow twin: ``compare/concepts/graphs_tf.py``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,19 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.fx.experimental.const_fold import split_const_subgraphs
+
+
+def graph_in_event_file(logdir: str) -> dict[str, tuple[str, list[str]]]:
+    """``{node name: (op type, input names)}`` of the graph in ``logdir``'s event file, read as TensorBoard does.
+
+    TensorBoard's reader (like ``torch.utils.tensorboard``) loads TensorFlow if it can, so it is imported only
+    when called; ``ptref``'s commands make it use its own TensorFlow-free stub.
+    """
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(logdir)
+    events.Reload()
+    return {node.name: (node.op, list(node.input)) for node in events.Graph().node}
 
 
 def build_then_run() -> dict[str, object]:
@@ -154,6 +167,43 @@ def serialize_without_the_class() -> dict[str, object]:
     }
 
 
+def tensorboard_graph() -> dict[str, object]:
+    """The course's house-price graph in TensorBoard: TF1 writes the graph it built, PyTorch one it traced.
+
+    TF1: ``tf.compat.v1.summary.FileWriter(logdir, graph)``; PyTorch: ``SummaryWriter(logdir).add_graph(model,
+    example_input)``, which runs the model once under ``torch.jit.trace``. The nodes pair up: ``MatMul`` ↔
+    ``aten::matmul``, the placeholder ``X`` ↔ the input node, reading variable ``W`` ↔ ``prim::GetAttr``.
+    TF1's file holds everything that was built, the loss, its gradients and the update op included; the traced
+    graph holds the forward pass only, since autograd builds the backward pass anew at every call. ``ptref fit``
+    writes its model's graph the same way (``log_graph``); ``tensorboard --logdir DIR`` shows it.
+    """
+    from torch.utils.tensorboard import SummaryWriter
+
+    class HousePrice(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.W = nn.Parameter(torch.zeros(3, 1))  # x0 = 1, area, bedrooms
+
+        def forward(self, X: torch.Tensor) -> torch.Tensor:
+            return X @ self.W
+
+    with tempfile.TemporaryDirectory() as logdir:
+        with SummaryWriter(logdir) as writer:
+            writer.add_graph(HousePrice(), torch.zeros(1, 3))
+        nodes = graph_in_event_file(logdir)
+    (output,) = [inputs for name, (op, inputs) in nodes.items() if name.startswith("output/")]
+    (y_pred,) = output
+    return {
+        "nodes": len(nodes),
+        "y_pred": [y_pred, nodes[y_pred][0]],
+        "y_pred's inputs": [[name, nodes[name][0]] for name in nodes[y_pred][1]],
+        "gradient and update nodes": sum("grad" in name.lower() for name in nodes),
+        "op types": sorted({op for op, _ in nodes.values()}),
+    }
+
+
+HELPERS = (graph_in_event_file,)
+
 STEPS = (
     build_then_run,
     placeholders_are_arguments,
@@ -162,4 +212,5 @@ STEPS = (
     graph_nodes_and_edges,
     constant_folding,
     serialize_without_the_class,
+    tensorboard_graph,
 )

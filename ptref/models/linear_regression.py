@@ -63,6 +63,7 @@ class LinearRegression(pl.LightningModule):
         if n_features not in (1, 2):
             raise ValueError(f"n_features must be 1 or 2, got {n_features}")
         self.hparams.n_features = n_features  # saved in checkpoints, so load_from_checkpoint rebuilds it
+        self.example_input_array = torch.zeros(1, n_features)  # traced for TensorBoard's graph (log_graph)
         if self.hparams.bias_column:
             self.W = nn.Parameter(torch.zeros(n_features + 1, 1))  # row 0 multiplies x0 = 1
         else:
@@ -111,7 +112,7 @@ class LinearRegression(pl.LightningModule):
         """Normalized features ``[m, n]`` → normalized price ``[m, 1]``."""
         if self.linear is not None:
             return self.linear(x)
-        ones = torch.ones(len(x), 1, dtype=x.dtype, device=x.device)
+        ones = x.new_ones(x.shape[0], 1)  # shape[0], not len(x): a traced graph keeps the batch size free
         return torch.cat([ones, x], dim=1) @ self.W
 
     def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
