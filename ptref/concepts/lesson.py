@@ -24,7 +24,7 @@ from types import ModuleType
 
 from ptref.concepts.render import render_markdown, render_text
 
-LESSONS = ("tensors", "sparse", "graphs", "autograd", "training_loop", "gradients")
+LESSONS = ("tensors", "sparse", "graphs", "autograd", "training_loop", "gradients", "errata")
 REPO = Path(__file__).resolve().parents[2]
 TWINS_DIR = REPO / "compare" / "concepts"
 
