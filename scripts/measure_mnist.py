@@ -40,7 +40,7 @@ ACCEPTANCE = {
     "mnist_softmax_t10k": 0.915,
     "mnist_mlp_t10k": 0.955,
     "mnist_cnn_t10k": 0.980,
-    "mnist_deeper_cnn_t10k": 0.975,
+    "mnist_deeper_cnn_momentum_t10k": 0.975,
     "fashion_mnist_mlp": 0.88,
     "fashion_mnist_cnn": 0.91,
 }
