@@ -3,6 +3,7 @@ and the book's Dense(1) on y = 2x learns w ≈ 2 through the CLI."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,11 @@ def test_the_books_dense_1_learns_w_2_and_b_0(tmp_path: Path, capsys: pytest.Cap
     assert learned["w1"] == pytest.approx(2.0, rel=1e-5, abs=1e-6)
     assert learned["b"] == pytest.approx(0.0, abs=1e-5)
     assert "learned (raw units):" in capsys.readouterr().out
+
+
+def test_every_mnist_text_workflow_has_an_acceptance_bound() -> None:
+    spec = importlib.util.spec_from_file_location("measure_mnist", REPO / "scripts" / "measure_mnist.py")
+    measure_mnist = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(measure_mnist)
+    for name in MNIST_TEXTS:
+        assert 0.9 < measure_mnist.ACCEPTANCE[name] < 1, name
