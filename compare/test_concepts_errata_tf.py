@@ -8,27 +8,17 @@ on, whose reordered sums move results by ~1e-7 relative, and the cancelling sums
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 
-from ptref.concepts import lesson
+from test_concepts_tf import ran as ran_lesson  # compare/ is on sys.path under pytest
 
 RTOL, ATOL = 1e-5, 1e-6
 
 
-@functools.cache
 def ran() -> dict[str, tuple[dict, dict]]:
-    """``step -> (TensorFlow values, PyTorch values)``; fails if TensorFlow did not run a step."""
-    steps, status = lesson.run_lesson("errata")
-    assert status.startswith("TensorFlow: running live"), status
-    pairs = {}
-    for step in steps:
-        if not step.is_helper:
-            assert step.tf.values is not None, f"errata.{step.name}: {step.tf.note}"
-            pairs[step.name] = (step.tf.values, step.torch.values)
-    return pairs
+    """``step -> (TensorFlow values, PyTorch values)`` of the errata lesson; fails if TensorFlow did not run."""
+    return ran_lesson("errata")
 
 
 @pytest.mark.parametrize(

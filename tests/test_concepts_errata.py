@@ -8,15 +8,13 @@ binary fraction. TensorFlow's side: ``compare/test_concepts_errata_tf.py``.
 from __future__ import annotations
 
 import math
-import platform
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-
 from ptref import devices
 from ptref.concepts import errata, lesson
+from test_devices import fake_hardware  # noqa: F401  (a fixture; tests/ is on sys.path under pytest)
 
 REPO = Path(__file__).resolve().parents[1]
 RTOL, ATOL = 1e-6, 1e-7
@@ -134,23 +132,11 @@ def test_backprop_text_order_fails_and_x_transposed_delta_is_autograds_gradient(
     np.testing.assert_allclose(values["autograd dL/dW"], reference, rtol=RTOL, atol=1e-6)
 
 
-@pytest.mark.parametrize(("cuda", "mps", "expected"), [(False, False, "cpu"), (True, False, "cuda"),
-                                                       (False, True, "mps")])
-def test_the_texts_device_order_and_ptrefs_pick_the_same_device(monkeypatch, cuda, mps, expected) -> None:
+@pytest.mark.parametrize(("hardware", "expected"), [({}, "cpu"), ({"cuda": True}, "cuda"), ({"mps": True}, "mps")])
+def test_the_texts_device_order_and_ptrefs_pick_the_same_device(fake_hardware, hardware, expected) -> None:
     """Every combination a real machine has (no machine has both CUDA and MPS)."""
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1 if cuda else 0)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=None: "Fake GPU")
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
-    monkeypatch.setattr(torch.backends.mps, "is_built", lambda: mps)
-    monkeypatch.setattr(platform, "processor", lambda: "arm" if mps else "x86_64")
-    monkeypatch.setattr(devices, "torch_xla_installed", lambda: False)
-    devices.clear_availability_caches()
-    try:
-        values = errata.device_order()
-    finally:
-        monkeypatch.undo()
-        devices.clear_availability_caches()
+    fake_hardware(**hardware)
+    values = errata.device_order()
     assert values["text picks here"] == values["ptref picks here"] == expected
     assert values["text's order"][0] == "mps" and values["ptref's order"][0] == "cuda"
 
