@@ -1,7 +1,9 @@
 """Which device ``accelerator: auto`` means in ptref, and the opt-in XLA accelerator for the CPU PJRT device.
 
-ptref's order is the one the course's seeds use (``"cuda" if torch.cuda.is_available() else "mps" if ...``),
-extended with TPUs: **CUDA, then MPS, then XLA/TPU, then CPU**. Lightning's own ``auto`` tries TPU, MPS,
+ptref's order is **CUDA, then MPS, then XLA/TPU, then CPU**. The course's PyTorch text checks MPS first
+(``"mps" if torch.backends.mps.is_available() else "cuda" if ...``); no machine offers both (MPS exists only on
+Apple-silicon macOS, which has no CUDA), so the two orders pick the same device everywhere (``ptref lesson errata
+--step device_order``). Lightning's own ``auto`` tries TPU, MPS,
 CUDA, CPU (``lightning.fabric.utilities.device_parser._select_auto_accelerator``), so ``PtrefCLI``
 resolves ``auto`` itself with :func:`choose_auto` before the Trainer sees it. Availability is asked of
 Lightning's accelerator classes, so whatever is picked here is what Lightning then accepts.

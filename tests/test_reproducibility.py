@@ -12,7 +12,7 @@ from ptref.cli import main
 REPO = Path(__file__).resolve().parents[1]
 
 # shuffling, a seeded validation split and (in the CNNs) dropout all draw from the seeded RNG
-EXPERIMENTS = ["mnist_softmax_t10k", "mnist_mlp_t10k", "mnist_cnn_t10k", "mnist_deeper_cnn_t10k"]
+EXPERIMENTS = ["mnist_softmax_t10k", "mnist_mlp_t10k", "mnist_cnn_t10k", "mnist_deeper_cnn_momentum_t10k"]
 
 
 def train(root: Path, experiment: str, data_dir: Path, seed: int) -> dict[str, torch.Tensor]:

@@ -41,7 +41,9 @@ class HousePriceReport(pl.Callback):
         if not trainer.is_global_zero:
             return
         print(f"\nlearned (normalized units): {pl_module.equation()}")
-        print(f"learned (dollars):          {pl_module.dollar_equation(trainer.datamodule.column_names)}")
+        units = getattr(trainer.datamodule, "units", "dollars")  # a data module in other units names them
+        raw_equation = pl_module.dollar_equation(trainer.datamodule.column_names)
+        print(f"{f'learned ({units}):':<28}{raw_equation}")
         if not self.losses:
             print("figures: not written (no epoch was trained)")
             return
@@ -85,7 +87,7 @@ class HousePriceReport(pl.Callback):
             order = raw[:, 0].argsort()
             axis.scatter(raw[:, 0], raw[:, 1], s=12, label="houses")
             axis.plot(raw[order, 0], fitted[order], color="C1", label="fitted line")
-            axis.set(xlabel=names[0], ylabel="price ($)")
+            axis.set(xlabel=names[0], ylabel="price ($)" if names[-1] == "price" else names[-1])
             axis.legend()
             area, price = axis.xaxis, axis.yaxis
         else:
@@ -108,7 +110,7 @@ class HousePriceReport(pl.Callback):
             area, price = axis.xaxis, axis.zaxis
         for xyz_axis in (area, price):
             xyz_axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        axis.set_title("House price: data and fitted model")
+        axis.set_title("House price: data and fitted model" if names[-1] == "price" else "Data and fitted model")
         figure.tight_layout()
         figure.savefig(folder / "fit.png", dpi=100)
 

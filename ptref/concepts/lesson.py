@@ -40,6 +40,7 @@ LESSONS = (
     "data_pipelines",
     "fusion",
     "text",
+    "errata",
 )
 REPO = Path(__file__).resolve().parents[2]
 TWINS_DIR = REPO / "compare" / "concepts"
@@ -198,7 +199,8 @@ def list_lessons() -> str:
     """The table ``ptref lesson`` prints without a name."""
     tf_found = importlib.util.find_spec("tensorflow") is not None
     lines = ["Lessons, in the course's order (run one with: ptref lesson NAME):", ""]
-    lines += [f"  {name:<14} {lesson_intro(name).splitlines()[0]}" for name in LESSONS]
+    width = max(map(len, LESSONS))
+    lines += [f"  {name:<{width}} {lesson_intro(name).splitlines()[0]}" for name in LESSONS]
     lines += [
         "",
         f"TensorFlow side: {'installed, runs live' if tf_found else 'not installed (pip install -e .[compare])'}; "
