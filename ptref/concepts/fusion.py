@@ -1,5 +1,6 @@
-"""Operator fusion and constant folding: what ``tf.function(jit_compile=True)`` (XLA) and ``torch.compile``
-(Inductor) do to a graph.
+"""Operator fusion and constant folding: what XLA and ``torch.compile`` (Inductor) do to a graph.
+
+TensorFlow's compiler runs under ``tf.function(jit_compile=True)``, PyTorch's under ``torch.compile``.
 
 Run eagerly, ``relu(x + b)`` is two kernels: the first writes ``x + b`` to memory, the second reads it back.
 A graph compiler sees both ops at once and emits one loop that adds and clamps each element in registers, so
