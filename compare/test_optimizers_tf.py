@@ -66,7 +66,7 @@ def test_defaults_are_keras_defaults(name):
     keras_config = getattr(K, optim.OPTIMIZERS[name].__name__)().get_config()  # keras.optimizers.get lacks "lamb"
     ours = optim.get(name)([torch.nn.Parameter(torch.zeros(1))])
     for key, value in ours.param_groups[0].items():
-        if key == "params":
+        if key in ("params", "use_adamw"):  # use_adamw: Muon's per-group form of Keras's variable-path rules
             continue
         keras_key = "learning_rate" if key == "lr" else key
         assert keras_config[keras_key] == pytest.approx(value), key
