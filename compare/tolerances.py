@@ -3,11 +3,11 @@
 float32 has eps = 1.19e-7 (one ulp of 1.0). A dot product of length n summed in a different order (oneDNN /
 Eigen on the TF side, ATen/MKL on the torch side) differs by up to ~sqrt(n)·eps·Σ|terms| in practice, and every
 further layer adds its own rounding. The suite sets ``TF_ENABLE_ONEDNN_OPTS=0`` (Eigen kernels); with oneDNN on,
-Keras's own conv/dense outputs move by ~2e-6 (``keras-vs-torch-numerics.md`` §10), which the layer-level
-tolerances below still cover. Each value comes from the error model in its reason, and measured values sit at
-least ~3x below it (see ``ptref compare``'s report). ``BATCHNORM_*`` were added after a measurement: Keras's own
-float32 batch variance is ~1e-4 relative off float64 (ptref's is 3e-7), so BatchNorm in training mode gets its
-own, stated bound instead of sharing GRADIENT/STEP; no tolerance was raised to make a check pass.
+Keras's own conv/dense outputs move by ~2e-6 (``docs/keras-numerics.md``, "Layers and initialization"), which
+the layer-level tolerances below still cover. Each value comes from the error model in its reason, and measured
+values sit at least ~3x below it (see ``ptref compare``'s report). BatchNorm in training mode has its own bounds
+(``BATCHNORM_*``) rather than GRADIENT/STEP's: Keras's own float32 batch variance is ~1e-4 relative off float64
+(ptref's is 3e-7).
 """
 
 from __future__ import annotations

@@ -65,8 +65,8 @@ EPILOG = (
 def tensorboard_without_tensorflow() -> None:
     """Make TensorBoard's event writer use its bundled TF stub, not TensorFlow (when TF is installed).
 
-    ``torch.utils.tensorboard`` imports all of TensorFlow when it is installed (3-4 s, and TF's threads in a
-    training process); the stub writes the same event files. TensorBoard's own switch for this is the
+    ``torch.utils.tensorboard`` imports all of TensorFlow when it is installed (seconds of startup, and TF's threads
+    in a training process); the stub writes the same event files. TensorBoard's own switch for this is the
     presence of a ``tensorboard.compat.notf`` module. Only for a process that has not loaded TensorBoard's
     ``tf`` yet, and only in ``ptref``'s own commands: a user's process that imports ptref is left alone.
     """

@@ -9,7 +9,7 @@ TensorFlow side::
 Layers are matched in order: every ``nn.Linear`` / ``nn.Conv{1,2,3}d`` / batch-norm / ``ptref.nn`` layer-norm and
 recurrent module of the torch model takes the next Keras ``Dense`` / ``Conv{1,2,3}D`` / ``BatchNormalization`` /
 ``LayerNormalization`` / ``SimpleRNN``/``LSTM``/``GRU`` weights from the flat ``get_weights()`` list.
-The layouts differ (``ptref.nn.layout``, ``keras-vs-torch-numerics.md`` §5):
+The layouts differ (``ptref.nn.layout``, ``docs/keras-numerics.md``, "Layers and initialization"):
 
 =======================================  ==========================================  =========================
 Keras                                    torch                                       mapping

@@ -10,7 +10,7 @@ TensorFlow course original (Keras)::
 PyTorch twin: the network ends in a plain ``Linear`` (logits, no softmax), and the loss is
 ``F.cross_entropy(logits, y)`` = −Σ y·log softmax(logits). That *is* what Keras computes: in the
 TensorFlow backend ``categorical_crossentropy`` sees through the softmax layer and uses its logits
-(``keras-vs-torch-numerics.md`` §4, "hidden logits path"), so no clipping at 1e-7 is involved.
+(``docs/keras-numerics.md``, Losses, "Hidden logits"), so no clipping at 1e-7 is involved.
 ``y`` may be class indices or one-hot rows. Softmax is applied only where probabilities are wanted
 (:meth:`ImageClassifier.predict_step`).
 """
@@ -118,11 +118,10 @@ class ImageClassifier(pl.LightningModule):
 
     def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, logits, target = self._forward_and_loss(batch)
-        # Each `self.log` call costs ~0.5 ms here (Lightning walks its whole result state every call,
-        # Lightning issue #20388), where a whole softmax step takes ~1.2 ms. So the epoch values accumulate
-        # in torchmetrics objects (~80 µs a step), and the step values are logged only on the steps Lightning
-        # writes to the loggers (every `log_every_n_steps`); on other steps they would only have reached the
-        # progress bar. metrics.csv is the same as with per-step logging (tests/test_mnist_models.py).
+        # Each `self.log` call walks Lightning's whole result state, which costs a sizeable share of a small
+        # model's step. So the epoch values accumulate in torchmetrics objects, and the step values are logged
+        # only on the steps Lightning writes to the loggers (every `log_every_n_steps`); on other steps they
+        # would only have reached the progress bar. metrics.csv is the same as with per-step logging (tests/test_mnist_models.py).
         self.train_loss.update(loss.detach(), len(target))
         if self._logged_step():
             accuracy = self.train_acc(logits.detach(), target)  # this batch's accuracy; also accumulates

@@ -17,7 +17,8 @@ is the spec ``[conv32, conv64, pool, dropout0.25, dense128, dropout0.5]`` (the f
 is always added). PyTorch twin: ``Conv2d(1, 32, 3)`` etc. on NCHW images; Keras's ``padding="valid"``
 is PyTorch's default ``padding=0``, ``MaxPooling2D(2)`` is ``MaxPool2d(2)``. One difference a weight
 port must handle: Keras flattens ``(h, w, c)``, PyTorch ``(c, h, w)``, so the first Dense kernel's rows
-are permuted between the two (``keras-vs-torch-numerics.md`` §5); the counts are the same.
+are permuted between the two (``docs/keras-numerics.md``, "Layers and initialization"); the counts are the
+same.
 """
 
 from __future__ import annotations

@@ -68,8 +68,8 @@ class Adam(KerasOptimizer):
         beta_1, beta_2 = group["beta_1"], group["beta_2"]
         m, v = state["m"], state["v"]
         # The formula with fused in-place ops: 6 passes over the tensors instead of 12 with a temporary each
-        # (memory-bound: 2.4 vs 5.6 ms per step for the course MLP here). Same math; each fused op rounds once
-        # where the spelled-out form rounds two or three times, ~1 ulp apart (compare/ checks against Keras).
+        # (the step is memory-bound). Same math; each fused op rounds once where the spelled-out form rounds
+        # two or three times, ~1 ulp apart (compare/ checks against Keras).
         work = self.scratch(param)
         m.lerp_(grad, 1 - beta_1)  # m += (g - m) * (1 - beta_1)
         v.lerp_(torch.square(grad, out=work), 1 - beta_2)  # v += (g**2 - v) * (1 - beta_2)
