@@ -7,12 +7,10 @@ the absolute part covers values near 0 and 1 − tanh², which cancels to about 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
-import pytest
 
-from ptref.concepts import activations, lesson
+from ptref.concepts import activations
 
 RTOL, ATOL = 1e-6, 2e-7
 X = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])  # exact in float32
@@ -123,11 +121,3 @@ def test_ten_sigmoids_shrink_the_gradient_below_a_millionth() -> None:
         t = np.tanh(t)
     close(values["tanh chain from x=1"], tanh_grad, rtol=1e-5, atol=0)  # 10 float32 layers of 1 − tanh²
     assert values["tanh chain from x=0"] == values["relu chain from x=1"] == 1.0
-
-
-def test_lesson_is_listed_and_plots_activations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert "activations" in lesson.LESSONS
-    assert lesson.main(["activations", "--no-tf", "--plots", str(tmp_path)]) == 0
-    figure = tmp_path / "activations.png"
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"wrote {figure}" in capsys.readouterr().out

@@ -97,9 +97,19 @@ def test_narrow_terminal_stacks_tensorflow_above_pytorch(capsys) -> None:
     assert tf_row < torch_row
 
 
-@pytest.mark.parametrize(("name", "figure"), [("training_loop", "loss_curves.png"), ("gradients", "gradient_norms.png")])
-def test_plots_are_written_as_png(name: str, figure: str, tmp_path: Path, capsys) -> None:
-    lesson.main([name, "--no-tf", "--plots", str(tmp_path)])
+@pytest.mark.parametrize(
+    ("name", "figure", "options"),
+    [
+        ("training_loop", "loss_curves.png", []),
+        ("gradients", "gradient_norms.png", []),
+        ("activations", "activations.png", []),
+        ("losses", "loss_outliers.png", []),
+        ("optimizers", "optimizer_paths.png", []),
+        ("schedules", "schedules.png", ["--width", "200"]),
+    ],
+)
+def test_plots_are_written_as_png(name: str, figure: str, options: list[str], tmp_path: Path, capsys) -> None:
+    assert lesson.main([name, "--no-tf", "--plots", str(tmp_path), *options]) == 0
     assert (tmp_path / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"wrote {tmp_path / figure}" in capsys.readouterr().out
 

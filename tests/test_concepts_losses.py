@@ -6,12 +6,10 @@ and each value takes a handful of roundings; the absolute part covers values nea
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from ptref.concepts import lesson, losses
+from ptref.concepts import losses
 
 RTOL, ATOL = 1e-6, 1e-7
 
@@ -145,11 +143,3 @@ def test_reductions_sum_mean_and_sample_weight() -> None:
     close(values["Keras mean, batch repeated twice"], per_sample.mean())
     close(values["sample_weight (1, 0)"], per_sample[0] / 2)  # divided by N = 2, not by Σw = 1
     close(values["sum over every element"], ((y_pred - y_true) ** 2).sum())
-
-
-def test_lesson_is_listed_and_plots_loss_outliers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert "losses" in lesson.LESSONS
-    assert lesson.main(["losses", "--no-tf", "--plots", str(tmp_path)]) == 0
-    figure = tmp_path / "loss_outliers.png"
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"wrote {figure}" in capsys.readouterr().out

@@ -11,13 +11,12 @@ Tolerances (absolute part for w, which stays within |w| < 2, relative part for l
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from ptref.concepts import adaptive_optimizers, lesson, optimizers
+from ptref.concepts import adaptive_optimizers, optimizers
 
 PATH = {"rtol": 1e-7, "atol": 5e-7}
 KERAS_ADAM = {"rtol": 1e-7, "atol": 1e-5}
@@ -147,10 +146,3 @@ def test_every_optimizer_descends_the_valley() -> None:
     start = optimizers.valley(torch.tensor([-4.0, 1.5])).item()
     for name, f in optimizers.optimizers_on_a_valley().items():
         assert f < start / 10, name
-
-
-def test_plots_write_the_optimizer_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson.main(["optimizers", "--no-tf", "--plots", str(tmp_path)]) == 0
-    figure = tmp_path / "optimizer_paths.png"
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"wrote {figure}" in capsys.readouterr().out

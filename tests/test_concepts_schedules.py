@@ -7,8 +7,6 @@ Tolerance for every comparison: rtol 1e-12, atol 1e-15. Both sides are float64; 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -115,12 +113,6 @@ def test_the_texts_linear_decay_goes_negative_and_climbs_the_loss() -> None:
     clamped = np.maximum(text, 0.0)
     close(values["clamped: PolynomialDecay(0.1, 2, end_learning_rate=0.0)"], clamped)
     close(values["clamped: LinearLR(1.0, 0.0, total_iters=2)"], clamped)
-
-
-def test_plots_option_writes_schedules_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert lesson.main(["schedules", "--no-tf", "--plots", str(tmp_path), "--width", "200"]) == 0
-    assert (tmp_path / "schedules.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"wrote {tmp_path / 'schedules.png'}" in capsys.readouterr().out
 
 
 def test_schedules_is_a_lesson() -> None:
