@@ -56,7 +56,15 @@ class HousePriceReport(pl.Callback):
         self._plot_fit(folder, trainer.datamodule, pl_module)
         print(f"figures: {folder / 'loss_curve.png'}, {folder / 'fit.png'}")
 
-    def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
+    def on_predict_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: torch.Tensor,
+        batch: list[torch.Tensor],
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
         names = trainer.datamodule.column_names[:-1]
         for row, price in zip(batch[0].tolist(), outputs.view(-1).tolist()):
             inputs = ", ".join(f"{name}={value:g}" for name, value in zip(names, row))
