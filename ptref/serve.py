@@ -140,8 +140,6 @@ class ImageModelAPI(ls.LitAPI):
     def setup(self, device: str) -> None:
         self.model, self.data = load_servable(self.checkpoint, device)
         self.target = device
-        # load_image reads a file, as ptref predict does: each upload is written here first.
-        self.upload = Path(tempfile.mkdtemp(prefix="ptref-serve-")) / "upload"
 
     def decode_request(self, request: ImageRequest) -> torch.Tensor | Refused:
         try:
@@ -164,16 +162,22 @@ class ImageModelAPI(ls.LitAPI):
         except Image.DecompressionBombError as error:
             raise Refused(413, f"picture too large: {error}") from None
         except (UnidentifiedImageError, OSError):
-            raise Refused(415, f"not a picture: {len(data):,} bytes that Pillow cannot read (PNG or JPEG expected)") from None
+            raise Refused(415, f"not a picture: {len(data):,} bytes that Pillow cannot read "
+                               "(PNG or JPEG expected)") from None
         if width * height > self.max_pixels:
-            raise Refused(413, f"picture of {width}x{height} pixels is over the limit of {self.max_pixels:,} pixels (--max-pixels)")
+            raise Refused(413, f"picture of {width}x{height} pixels is over the limit of {self.max_pixels:,} "
+                               "pixels (--max-pixels)")
         if mode in DEEP_MODES:
-            raise Refused(415, f"picture mode {mode} (16/32-bit samples) is not supported: send an 8-bit grey or colour picture")
-        self.upload.write_bytes(data)
-        try:
-            return self.data.load_image(self.upload)
-        except ValueError as error:
-            raise Refused(422, str(error).replace(str(self.upload), "the picture")) from None
+            raise Refused(415, f"picture mode {mode} (16/32-bit samples) is not supported: send an 8-bit grey "
+                               "or colour picture")
+        # load_image reads a file, as ptref predict does
+        with tempfile.NamedTemporaryFile(prefix="ptref-serve-") as upload:
+            upload.write(data)
+            upload.flush()
+            try:
+                return self.data.load_image(Path(upload.name))
+            except ValueError as error:
+                raise Refused(422, str(error).replace(upload.name, "the picture")) from None
 
     def batch(self, inputs: list[torch.Tensor | Refused]) -> list[torch.Tensor | Refused]:
         return inputs  # stacked in predict, without the refused ones
@@ -227,7 +231,7 @@ class BodyLimit:
 
 
 async def bad_body(request: Request, error: RequestValidationError) -> JSONResponse:
-    """400 with one line for a body that is not JSON ``{"image": "<base64>"}`` (FastAPI would answer 422 with a list)."""
+    """400 with one line for a body that is not JSON ``{"image": "<base64>"}`` (FastAPI's own: 422, a list)."""
     first = (error.errors() or [{}])[0]
     content_type = request.headers.get("content-type", "")
     if content_type and not content_type.startswith("application/json"):
@@ -250,7 +254,8 @@ async def unparsable_body(request: Request, error: StarletteHTTPException) -> Re
 def server(checkpoint: Path, args: argparse.Namespace) -> ls.LitServer:
     """The LitServer of ``checkpoint``: the API, the page at ``/``, the body limit and one-line errors."""
     model, data = load_servable(checkpoint)  # refuses what cannot be served before any worker starts
-    api = ImageModelAPI(checkpoint, args.max_pixels, max_batch_size=args.max_batch_size, batch_timeout=args.batch_timeout)
+    api = ImageModelAPI(checkpoint, args.max_pixels, max_batch_size=args.max_batch_size,
+                        batch_timeout=args.batch_timeout)
     metadata = {"model": type(model).__name__, "data": type(data).__name__, "checkpoint": str(checkpoint),
                 "classes": list(data.classes)}
     served = ls.LitServer(api, accelerator=args.accelerator, workers_per_device=args.workers,
