@@ -61,6 +61,7 @@ EXTRA_COMMANDS = {
     "env": ("ptref.env", "Versions, the accelerators of this machine, and what accelerator=auto picks."),
     "compare": ("ptref.compare", "Run the TensorFlow parity checks and write a report."),
     "bench": ("ptref.bench", "Training throughput: ptref vs a plain PyTorch loop vs Keras fit."),
+    "serve": ("ptref.serve", "Serve a trained image model over HTTP (LitServe), with a demo page."),
 }
 
 EPILOG = (

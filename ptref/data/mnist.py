@@ -220,8 +220,12 @@ class MNISTDataModule(pl.LightningDataModule):
         files = self.hparams.predict_files
         if not files:
             raise ValueError("nothing to predict: pass image files, e.g. --data.predict_files '[digit.png]'")
-        images = torch.stack([load_as_mnist(file) for file in files])
+        images = torch.stack([self.load_image(file) for file in files])
         return self._loader(TensorDataset(images, torch.arange(len(files))))
+
+    def load_image(self, path: str | Path) -> torch.Tensor:
+        """One picture as ``predict`` (and ``ptref serve``) reads it: :func:`load_as_mnist`, uint8 ``[28, 28]``."""
+        return load_as_mnist(path)
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 ``[B, 28, 28]`` → float ``[B, 1, 28, 28]`` or ``[B, 784]``: ``(x/255 − mean) / std``."""
