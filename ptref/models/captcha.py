@@ -126,16 +126,20 @@ class CaptchaCNN(pl.LightningModule):
         images, target = batch
         logits = self(images)
         loss = self.loss(logits, target)
-        metrics = getattr(self, f"{stage}_metrics")
-        detached = logits.detach()
-        metrics["char_acc"].update(detached.transpose(1, 2), target)
-        metrics["captcha_acc"].update(detached.transpose(1, 2), target)
-        metrics["binary_acc"].update(F.softmax(detached, dim=-1).flatten(1), one_hot(target, self.num_chars).long())
+        metrics = self.update_metrics(stage, logits.detach(), target)
         on_step = stage == "train"
         self.log(f"{stage}_loss", loss, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=len(target))
         self.log_dict({f"{stage}_{name}": metric for name, metric in metrics.items()}, on_step=False, on_epoch=True,
                       prog_bar=stage != "train")
         return loss
+
+    def update_metrics(self, stage: str, logits: torch.Tensor, target: torch.Tensor) -> nn.ModuleDict:
+        """Add a batch to ``stage``'s three accuracies (logits ``[B, length, num_chars]``, indices ``[B, length]``)."""
+        metrics = getattr(self, f"{stage}_metrics")
+        metrics["char_acc"].update(logits.transpose(1, 2), target)
+        metrics["captcha_acc"].update(logits.transpose(1, 2), target)
+        metrics["binary_acc"].update(F.softmax(logits, dim=-1).flatten(1), one_hot(target, self.num_chars).long())
+        return metrics
 
     def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
