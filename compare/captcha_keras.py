@@ -1,7 +1,7 @@
 """The course's captcha reader in Keras (the Functional model as the course wrote it, Keras 3 APIs), twin of
 :mod:`ptref.models.captcha`; also a script that trains it on ptref's generated captchas and prints its accuracies.
 
-    python compare/captcha_keras.py                                # the course run: adam, binary CE, batch 100, 10 epochs
+    python compare/captcha_keras.py              # the course run: adam, binary CE, batch 100, 10 epochs
     python compare/captcha_keras.py --loss per_head_cross_entropy  # four outputs, sparse categorical CE each (summed)
 
 The data are ptref's :class:`~ptref.data.captcha.CaptchaDataModule` set (same seed: the same images as
@@ -62,7 +62,8 @@ def transfer(keras_model: keras.Model, model: CaptchaCNN) -> CaptchaCNN:
 
 
 def keras_gradients_in_torch_layout(keras_model: keras.Model, gradients: list) -> list[np.ndarray]:
-    """Keras gradients (order of ``trainable_weights``) → arrays in the order and layout of ``CaptchaCNN.parameters()``."""
+    """Keras gradients (order of ``trainable_weights``) → arrays in the order and layout of
+    ``CaptchaCNN.parameters()``."""
     by_name = {variable.path: np.asarray(g) for variable, g in zip(keras_model.trainable_weights, gradients)}
     heads = sorted(name.split("/")[0] for name in by_name if name.startswith("c") and name.endswith("/kernel")
                    and name[1:].split("/")[0].isdigit())
@@ -110,7 +111,9 @@ def main() -> None:
         model.compile(optimizer=args.optimizer, loss=["sparse_categorical_crossentropy"] * 4)
         targets, validation = list(i_train.T), (x_test, list(i_test.T))
     else:
-        model.compile(optimizer=args.optimizer, loss=args.loss, metrics=["accuracy"])
+        # The course's "accuracy" was tf.keras 2's binary accuracy (picked from the loss); Keras 3 picks categorical
+        # accuracy for a 40-wide output, so the course's metric is named explicitly.
+        model.compile(optimizer=args.optimizer, loss=args.loss, metrics=["binary_accuracy"])
         targets, validation = y_train, (x_test, y_test)
     model.fit(x_train, targets, batch_size=args.batch_size, epochs=args.epochs, validation_data=validation, verbose=2)
     probabilities = model.predict(x_test, batch_size=args.batch_size, verbose=0)

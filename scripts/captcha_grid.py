@@ -24,7 +24,10 @@ from pathlib import Path
 
 OPTIMIZERS = {"rmsprop": "ptref.optim.RMSprop", "adam": "ptref.optim.Adam"}
 LOSSES = ("binary_crossentropy", "mean_squared_error", "poisson")
-PANELS = {"val_binary_acc": "Keras accuracy (per element of the 40-vector)", "val_captcha_acc": "whole-captcha accuracy"}
+PANELS = {
+    "val_binary_acc": "Keras accuracy (per element of the 40-vector)",
+    "val_captcha_acc": "whole-captcha accuracy",
+}
 
 
 def run_folder(root: Path) -> Path:

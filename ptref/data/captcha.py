@@ -1,4 +1,5 @@
-"""Captcha images as a LightningDataModule: generated with the ``captcha`` package (seeded, cached), or read from a folder.
+"""Captcha images as a LightningDataModule: generated with the ``captcha`` package (seeded, cached), or read
+from a folder.
 
 TensorFlow course original (chapter 6)::
 

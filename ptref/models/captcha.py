@@ -53,8 +53,8 @@ class CaptchaCNN(pl.LightningModule):
     Losses (``loss``):
 
     - ``binary_crossentropy`` (the course): p = concat_i softmax(z_i), the 40-vector, y its one-hot target;
-      mean over the 40 elements of −[y log p̂ + (1 − y) log(1 − p̂)], p̂ = clip(p, 1e-7, 1 − 1e-7), then mean over
-      the batch (Keras's ``binary_crossentropy`` on probabilities: :func:`ptref.losses.binary_crossentropy`).
+      mean over the 40 elements of −[y log p̂ + (1 − y) log(1 − p̂)], p̂ = clip(p, 1e-7, 1 − 1e-7), then mean
+      over the batch (Keras's ``binary_crossentropy`` on probabilities: :func:`ptref.losses.binary_crossentropy`).
     - ``mean_squared_error``, ``poisson``: Keras's losses on the same 40-vector (the chapter's comparison grid):
       mean (y − p)², mean (p − y log(p + 1e-7)).
     - ``per_head_cross_entropy`` (what a PyTorch user writes): Σ_i F.cross_entropy(z_i, target_i) over the
