@@ -1,7 +1,8 @@
 """LightningDataModules: the course's datasets, loaded from local files (download only when asked)."""
 
+from ptref.data.captcha import CaptchaDataModule
 from ptref.data.house_price import HousePriceDataModule
 from ptref.data.line import LineDataModule
 from ptref.data.mnist import MNISTDataModule
 
-__all__ = ["HousePriceDataModule", "LineDataModule", "MNISTDataModule"]
+__all__ = ["CaptchaDataModule", "HousePriceDataModule", "LineDataModule", "MNISTDataModule"]

@@ -1,8 +1,9 @@
 """LightningModules: one per course workflow."""
 
+from ptref.models.captcha import CaptchaCNN
 from ptref.models.cnn import CNN
 from ptref.models.linear_regression import LinearRegression
 from ptref.models.mlp import MLP
 from ptref.models.softmax_regression import SoftmaxRegression
 
-__all__ = ["CNN", "LinearRegression", "MLP", "SoftmaxRegression"]
+__all__ = ["CNN", "CaptchaCNN", "LinearRegression", "MLP", "SoftmaxRegression"]
