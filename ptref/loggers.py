@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 
 import lightning.pytorch as pl
 import torch
@@ -84,7 +85,10 @@ class TensorBoardLogger(_SavesAtMostEvery, LightningTensorBoardLogger):
         if trainer is not None:
             input_array = trainer.precision_plugin.convert_input(input_array)  # e.g. to bfloat16 for "bf16-true"
         try:
-            with torch.random.fork_rng(devices=[]), pl.core.module._jit_is_scripting():
+            with torch.random.fork_rng(devices=[]), pl.core.module._jit_is_scripting(), warnings.catch_warnings():
+                # The trace is a picture of one input's run: values such as TF "same" padding, computed from the
+                # input's shape in Python, are frozen into it by design, which is all a TracerWarning reports.
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
                 self.experiment.add_graph(cpu_copy(model), input_array)
         except Exception as error:  # noqa: BLE001 - see the docstring: the graph is optional, the run is not
             rank_zero_warn(f"TensorBoard graph not logged: tracing {type(model).__name__} failed: {error}")
