@@ -162,6 +162,9 @@ def test_predict_step_decodes_the_text_with_its_probabilities():
     output = model.predict_step([torch.zeros(2, 1, 60, 160), torch.tensor([0, 1])], 0)
     assert output["text"] == ["0427", "1111"] and output["probabilities"].shape == (2, 4, 10)
     assert torch.allclose(output["probabilities"].sum(dim=-1), torch.ones(2, 4))
+    # ptref serve's contract: per-head labels [B, K] and the probability of each [B, K]
+    assert torch.equal(output["label"], encode(["0427", "1111"], "0123456789"))
+    assert torch.equal(output["probability"], output["probabilities"].gather(-1, output["label"][..., None])[..., 0])
 
 
 def test_one_epoch_cli_fit_logs_the_three_accuracies(tmp_path):

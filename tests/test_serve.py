@@ -1,7 +1,7 @@
 """``ptref serve``: a real server process on localhost, a real HTTP client, and the page in headless Chromium.
 
-The model is a tiny softmax regression fitted here; what the server answers is compared with what
-``ptref predict`` prints for the same PNG files.
+The models are a tiny softmax regression and a one-epoch captcha CNN (four heads) fitted here; what the server
+answers is compared with what ``ptref predict`` prints for the same PNG files.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -20,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +30,7 @@ import pytest
 from PIL import Image
 
 from ptref.cli import main as ptref
+from ptref.data.captcha import DIGITS, generate
 from ptref.data.idx import read_images_and_labels
 from tests.conftest import REPO
 
@@ -89,11 +92,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+@contextlib.contextmanager
+def serving(checkpoint: Path, log: Path) -> Iterator[str]:
     """``ptref serve`` in its own process group on a free port; its URL once ``/health`` answers."""
     port = free_port()
-    log = tmp_path_factory.mktemp("serve_log") / "server.log"
     environment = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     with log.open("w") as output:
         process = subprocess.Popen(
@@ -124,6 +126,12 @@ def server(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(checkpoint, tmp_path_factory.mktemp("serve_log") / "server.log") as url:
+        yield url
 
 
 def post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, dict]:
@@ -328,3 +336,82 @@ def test_a_model_that_is_no_image_model_stops_serve_with_one_line(
     assert ptref(["serve", "--ckpt_path", str(checkpoint)]) == 1
     error = capsys.readouterr().err
     assert "cannot be served" in error and "load_image" in error and error.count("\n") == 1
+
+
+# The captcha model: K = 4 heads, one per character. ptref predict prints each character's probability to 3
+# decimals (±5e-4); the server's batches may differ in the last float32 bits, as above.
+CHARACTER_TOLERANCE = dict(abs=5e-4 + 1e-6, rel=1e-5)
+
+
+@pytest.fixture(scope="module")
+def captcha_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The course's captcha CNN fitted for one epoch on 64 generated captchas (the served contract, not skill)."""
+    root = tmp_path_factory.mktemp("captcha_runs")
+    status = ptref(["fit", "--config", str(REPO / "experiments" / "captcha.yaml"),
+                    "--data.n_train", "64", "--data.n_test", "16", "--data.batch_size", "32",
+                    "--data.cache_dir", str(root / "cache"), "--trainer.default_root_dir", str(root),
+                    "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"])
+    assert status is None
+    return root / "version_0" / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture(scope="module")
+def captcha_pngs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Three captchas from another seed than the training set's; the last one enlarged (read resized)."""
+    folder = tmp_path_factory.mktemp("captcha_pngs")
+    images, texts = generate(3, random.Random(2024), DIGITS, 4, 160, 60)
+    files = []
+    for index, (image, text) in enumerate(zip(images, texts)):
+        picture = Image.fromarray(image)
+        path = folder / f"{text}_{index}.png"
+        (picture.resize((320, 120)) if index == 2 else picture).save(path)
+        files.append(path)
+    return files
+
+
+@pytest.fixture(scope="module")
+def captcha_predicted(captcha_checkpoint: Path, captcha_pngs: list[Path]) -> dict[Path, tuple[str, list[float]]]:
+    """What ``ptref predict`` prints for each captcha: ``(text, each character's probability)``."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = ptref(["predict", "--config", str(REPO / "experiments" / "captcha.yaml"),
+                        "--ckpt_path", str(captcha_checkpoint), "--trainer.enable_progress_bar", "false",
+                        "--data.predict_files", json.dumps([str(path) for path in captcha_pngs])])
+    assert status is None
+    lines = {path: (text, [float(p) for p in probabilities.split()]) for path, text, probabilities
+             in re.findall(r"^(\S+\.png): (\d{4}) \(([\d. ]+)\)$", printed.getvalue(), re.MULTILINE)}
+    assert len(lines) == len(captcha_pngs), printed.getvalue()
+    return {path: lines[str(path)] for path in captcha_pngs}
+
+
+@pytest.fixture(scope="module")
+def captcha_server(captcha_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(captcha_checkpoint, tmp_path_factory.mktemp("captcha_log") / "server.log") as url:
+        yield url
+
+
+def test_a_captcha_model_is_served_with_predicts_text_and_one_answer_per_character(
+    captcha_server: str, captcha_pngs: list[Path], captcha_predicted: dict
+) -> None:
+    for path in captcha_pngs:
+        status, answer = post(captcha_server, picture_body(path.read_bytes()))
+        assert status == 200, answer
+        text, probabilities = captcha_predicted[path]
+        assert answer["label"] == text
+        assert answer["classes"] == list(DIGITS) and len(answer["index"]) == 4
+        assert answer["probability"] == pytest.approx(probabilities, **CHARACTER_TOLERANCE)
+        for index, probability, row in zip(answer["index"], answer["probability"], answer["probabilities"]):
+            assert row[index] == probability and len(row) == len(DIGITS)
+            assert sum(row) == pytest.approx(1, abs=1e-5, rel=0)  # float32 softmax of 10 characters
+
+
+def test_the_page_shows_a_captcha_with_one_chart_per_character(
+    captcha_server: str, browser, captcha_pngs: list[Path], captcha_predicted: dict
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{captcha_server}/")
+    browser.find_element(By.ID, "file").send_keys(str(captcha_pngs[0]))
+    label, error, bars = shown_answer(browser)
+    assert (label, error, bars) == (captcha_predicted[captcha_pngs[0]][0], "", 4 * len(DIGITS))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#bars > div")) == 4

@@ -235,19 +235,31 @@ class CaptchaDataModule(pl.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.test_set)
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names of each head, by index: the characters of ``charset``."""
+        return tuple(self.hparams.charset)
+
     def predict_dataloader(self) -> DataLoader:
-        """Batches of ``(image, file index)`` from ``predict_files``."""
+        """Batches of ``(image, file index)`` from ``predict_files``, each read by :meth:`load_image`."""
         files = self.hparams.predict_files
         if not files:
             raise ValueError("nothing to predict: pass image files, e.g. --data.predict_files '[captcha.png]'")
-        images = []
-        for file in files:
-            try:
-                with Image.open(file) as image:
-                    images.append(to_tensor(image, self.hparams.width, self.hparams.height))
-            except (UnidentifiedImageError, OSError) as error:
-                raise ValueError(f"{file}: not an image file that can be read: {error}") from None
-        return self._loader(TensorDataset(torch.stack(images), torch.arange(len(files))))
+        images = torch.stack([self.load_image(file) for file in files])
+        return self._loader(TensorDataset(images, torch.arange(len(files))))
+
+    def load_image(self, path: str | Path) -> torch.Tensor:
+        """One picture as ``predict`` (and ``ptref serve``) reads it: uint8 RGB ``[3, height, width]``
+        (:func:`to_tensor`, resized when its size differs); ``ValueError`` when Pillow cannot read it."""
+        try:
+            with Image.open(path) as image:
+                return to_tensor(image, self.hparams.width, self.hparams.height)
+        except (UnidentifiedImageError, OSError) as error:
+            raise ValueError(f"{path}: not an image file that can be read: {error}") from None
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 RGB ``[B, 3, H, W]`` → the model's float grayscale ``[B, 1, H, W]`` (:func:`grayscale`)."""
+        return grayscale(images)
 
     def on_after_batch_transfer(
         self, batch: list[torch.Tensor] | torch.Tensor, dataloader_idx: int
@@ -255,4 +267,4 @@ class CaptchaDataModule(pl.LightningDataModule):
         if isinstance(batch, torch.Tensor):  # the model summary's example_input_array, already a float image
             return batch
         images, targets = batch
-        return [grayscale(images), targets]
+        return [self.normalize(images), targets]

@@ -151,13 +151,15 @@ class CaptchaCNN(pl.LightningModule):
         self._step(batch, "test")
 
     def predict_step(self, batch: list[torch.Tensor], batch_idx: int) -> dict[str, Any]:
-        """``(images, ids)`` → the read ``text``, per-character ``probabilities`` ``[B, length, num_chars]``, the
-        probability of each read character ``char_probability`` ``[B, length]``, and the ids passed through."""
+        """``(images, ids)`` → per head (character): ``label`` (the argmax index) ``[B, length]``, its softmax
+        ``probability`` ``[B, length]`` and all ``probabilities`` ``[B, length, num_chars]`` (the served
+        contract: :mod:`ptref.serve`), the read ``text`` (the labels' characters joined), and the ids passed
+        through."""
         images, ids = batch
         probabilities = F.softmax(self(images), dim=-1)
-        char_probability, indices = probabilities.max(dim=-1)
-        return {"text": decode(indices, self.hparams.charset), "probabilities": probabilities,
-                "char_probability": char_probability, "id": ids}
+        probability, label = probabilities.max(dim=-1)
+        return {"label": label, "probability": probability, "probabilities": probabilities,
+                "text": decode(label, self.hparams.charset), "id": ids}
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return Adam(self.parameters(), learning_rate=self.hparams.learning_rate)  # Keras's Adam: optimizer="adam"
@@ -186,5 +188,5 @@ class CaptchaPrinter(pl.Callback):
     ) -> None:
         files = trainer.datamodule.hparams.predict_files
         for file_id, text, probabilities in zip(outputs["id"].tolist(), outputs["text"],
-                                                outputs["char_probability"].tolist()):
+                                                outputs["probability"].tolist()):
             print(f"{files[file_id]}: {text} ({' '.join(f'{p:.3f}' for p in probabilities)})")
