@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
 from ptref.data.batches import batch_loader
+from ptref.data.images import image_files_dataset
 
 DIGITS = "0123456789"
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma weights, as the course's np.dot
@@ -242,11 +243,7 @@ class CaptchaDataModule(pl.LightningDataModule):
 
     def predict_dataloader(self) -> DataLoader:
         """Batches of ``(image, file index)`` from ``predict_files``, each read by :meth:`load_image`."""
-        files = self.hparams.predict_files
-        if not files:
-            raise ValueError("nothing to predict: pass image files, e.g. --data.predict_files '[captcha.png]'")
-        images = torch.stack([self.load_image(file) for file in files])
-        return self._loader(TensorDataset(images, torch.arange(len(files))))
+        return self._loader(image_files_dataset(self.hparams.predict_files, self.load_image, "captcha.png"))
 
     def load_image(self, path: str | Path) -> torch.Tensor:
         """One picture as ``predict`` (and ``ptref serve``) reads it: uint8 RGB ``[3, height, width]``

@@ -32,11 +32,13 @@ digit) and no centring.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+from torch.utils.data import TensorDataset
 
 MNIST_SIZE = 28
 BOX = 20  # MNIST's size-normalized box: 9,997 of the 10,000 t10k digits have ink spanning exactly 20 px
@@ -220,3 +222,13 @@ def _centre(box: np.ndarray) -> np.ndarray:
     top, left = origin
     frame[top : top + box.shape[0], left : left + box.shape[1]] = box
     return frame
+
+
+def image_files_dataset(
+    files: Sequence[str | Path], load_image: Callable[[str | Path], torch.Tensor], example: str
+) -> TensorDataset:
+    """``(image, file index)`` pairs for ``ptref predict``, each file read by the data module's ``load_image``
+    (the reader ``ptref serve`` uses too); ``example`` names a file for the message when there is none."""
+    if not files:
+        raise ValueError(f"nothing to predict: pass image files, e.g. --data.predict_files '[{example}]'")
+    return TensorDataset(torch.stack([load_image(file) for file in files]), torch.arange(len(files)))

@@ -28,7 +28,7 @@ from torchvision import datasets
 
 from ptref.data.batches import batch_loader
 from ptref.data.idx import expected_names, find_idx_pair, read_images_and_labels
-from ptref.data.images import load_as_mnist
+from ptref.data.images import image_files_dataset, load_as_mnist
 
 
 @dataclass(frozen=True)
@@ -217,11 +217,7 @@ class MNISTDataModule(pl.LightningDataModule):
 
     def predict_dataloader(self) -> DataLoader:
         """Batches of ``(image, file index)`` from ``predict_files``, each read by :func:`load_as_mnist`."""
-        files = self.hparams.predict_files
-        if not files:
-            raise ValueError("nothing to predict: pass image files, e.g. --data.predict_files '[digit.png]'")
-        images = torch.stack([self.load_image(file) for file in files])
-        return self._loader(TensorDataset(images, torch.arange(len(files))))
+        return self._loader(image_files_dataset(self.hparams.predict_files, self.load_image, "digit.png"))
 
     def load_image(self, path: str | Path) -> torch.Tensor:
         """One picture as ``predict`` (and ``ptref serve``) reads it: :func:`load_as_mnist`, uint8 ``[28, 28]``."""
