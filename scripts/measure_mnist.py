@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from ptref.cli import free_folder
+from ptref.runs import free_folder, run_versions
 
 
 def ptref(*args: str) -> None:
@@ -64,16 +64,12 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def newest_version(root: Path) -> Path:
-    return max(root.glob("version_*"), key=lambda path: int(path.name.split("_")[1]))
-
-
 def measure(experiment: Path, root: Path, fit_args: list[str]) -> dict[str, float | str]:
     root = root / experiment.stem
     start = time.perf_counter()
     ptref("fit", "--config", str(experiment), "--trainer.default_root_dir", str(root), *fit_args)
     fit_seconds = time.perf_counter() - start
-    run = newest_version(root)
+    run = run_versions(root)[0]  # the fit just made: the highest version_N
     config = yaml.safe_load((run / "config.yaml").read_text())  # as run, flags included
     test_dir = free_folder(run, "test")  # where `ptref test` writes, beside the checkpoint's run
     ptref("test", "--config", str(run / "config.yaml"), "--ckpt_path", str(run / "checkpoints" / "last.ckpt"))
