@@ -1,0 +1,249 @@
+"""A Keras model's compile() setup, ported: ``ptref fit`` from the generated YAML trains as Keras ``fit`` does.
+
+Keras: ``model.compile(<non-default setup>)`` + ``model.fit(x, y, batch_size=32, shuffle=False)`` for 50 steps.
+ptref: :func:`ptref.port.config.write_fit_config` writes ``fit.yaml`` for the same model, its torch module in
+``model.py`` (``load_model()``) with Keras's initial weights, the same arrays in a ``.npz``; ``ptref fit`` (the CLI,
+in-process) trains it. Compared: the loss of every step, the final weights and BatchNormalization's moving
+statistics, within the suite's trajectory tolerances. Teeth: the same YAML with one translated option dropped
+(clipnorm, label smoothing, Nesterov momentum, weight decay) must fail the comparison.
+
+The torch module is a hand-written twin (:data:`TWINS`) filled with ``ptref.interop.load_keras_weights``;
+:func:`write_torch_module` is the one place to switch to the generated source of ``ptref.port``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from compare.tolerances import TRAJECTORY_LOSS, TRAJECTORY_WEIGHTS
+from ptref import interop
+from ptref.cli import main as ptref_main
+from ptref.port.config import write_fit_config
+
+STEPS, BATCH = 50, 32
+
+
+def mlp() -> keras.Model:
+    """Dense MLP; Adam on an ExponentialDecay schedule with clipnorm, categorical CE with label smoothing."""
+    model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(16, activation="relu"), keras.layers.Dense(5, activation="softmax")])
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.02, decay_steps=10, decay_rate=0.5)
+    model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=0.05),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2), metrics=["accuracy"])
+    return model
+
+
+def cnn() -> keras.Model:
+    """Small conv net with BatchNormalization; SGD with Nesterov momentum and weight decay, sparse CE."""
+    model = keras.Sequential([
+        keras.Input((10, 10, 3)),
+        keras.layers.Conv2D(6, 3, padding="same"), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(8, 3), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+        keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True, weight_decay=0.05),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+# The torch module's source for each model: a `build()` the port's model.py would hold instead.
+TWINS = {
+    "mlp": """
+def build() -> nn.Module:
+    return nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 5),
+                         nn.Softmax(dim=-1))
+""",
+    "cnn": """
+def build() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(3, 6, 3, padding=1), BatchNormalization(6), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 8, 3), BatchNormalization(8), nn.ReLU(), nn.Flatten(), nn.Linear(72, 4), nn.Softmax(dim=-1),
+    )
+""",
+}
+MODEL_PY = '''"""{name}: torch twin of the Keras model, with Keras's initial weights in weights.pt."""
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ptref.nn import BatchNormalization
+{build}
+
+def load_model() -> nn.Module:
+    module = build()
+    module.load_state_dict(torch.load(Path(__file__).with_name("weights.pt"), weights_only=True))
+    return module
+'''
+MODELS: dict[str, Callable[[], keras.Model]] = {"mlp": mlp, "cnn": cnn}
+
+
+def data(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """STEPS * BATCH examples in Keras's layout: one-hot targets for the MLP, class indices for the CNN."""
+    rng = np.random.default_rng(7)
+    if name == "mlp":
+        return rng.normal(size=(STEPS * BATCH, 20)).astype(np.float32), np.eye(5, dtype=np.float32)[
+            rng.integers(0, 5, STEPS * BATCH)]
+    return rng.normal(size=(STEPS * BATCH, 10, 10, 3)).astype(np.float32), rng.integers(0, 4, STEPS * BATCH)
+
+
+def load_source(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(f"port_test_{path.parent.name}", path)
+    source = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(source)
+    return source
+
+
+def example_input(keras_model: keras.Model) -> torch.Tensor:
+    """One zero input in the torch module's layout (channels first for images)."""
+    shape = list(keras_model.inputs[0].shape[1:])
+    return torch.zeros(1, shape[-1], *shape[:-1]) if len(shape) == 3 else torch.zeros(1, *shape)
+
+
+def write_torch_module(name: str, keras_model: keras.Model, folder: Path) -> Path:
+    """``folder/model.py`` whose ``load_model()`` returns the torch module with ``keras_model``'s current weights.
+
+    The one place the torch side comes from: ``ptref.port.write_source(keras_model, folder)`` replaces it once
+    the graph port is in.
+    """
+    path = folder / "model.py"
+    path.write_text(MODEL_PY.format(name=name, build=TWINS[name]))
+    module = load_source(path).build()
+    interop.load_keras_weights(module, keras_model, example_input(keras_model))
+    torch.save(module.state_dict(), folder / "weights.pt")
+    return path
+
+
+class StepLosses(keras.callbacks.Callback):
+    """Each step's loss: Keras logs the epoch's running mean m_k, so loss_k = (k+1) m_k - k m_{k-1}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.means: list[float] = []
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.means.append(float(logs["loss"]))
+
+    def losses(self) -> np.ndarray:
+        means = np.array(self.means, np.float64)
+        totals = means * np.arange(1, len(means) + 1)
+        return np.diff(totals, prepend=0.0)
+
+
+@functools.cache
+def keras_run(name: str, root: Path) -> tuple[Path, np.ndarray, list[np.ndarray]]:
+    """The port folder (model.py, weights, data.npz, fit.yaml) and Keras fit's step losses and final weights."""
+    keras.utils.set_random_seed(0)
+    model = MODELS[name]()
+    folder = root / name
+    folder.mkdir(parents=True)
+    x, y = data(name)
+    np.savez(folder / "data.npz", x_train=x, y_train=y)
+    write_torch_module(name, model, folder)
+    write_fit_config(model, folder, folder / "data.npz", epochs=1, batch_size=BATCH, shuffle=False, seed=0)
+    recorder = StepLosses()
+    model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
+    return folder, recorder.losses(), model.get_weights()
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("port-train")
+
+
+def ptref_fit(config: Path, runs: Path) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``ptref fit --config config`` in this process: its step losses (metrics.csv) and final weights
+    (last.ckpt) in Keras's ``get_weights()`` order, BatchNormalization's moving statistics included."""
+    status = ptref_main(["fit", "--config", str(config), "--trainer.default_root_dir", str(runs),
+                         "--trainer.log_every_n_steps", "1", "--trainer.enable_progress_bar", "false",
+                         "--trainer.accelerator", "cpu"])
+    assert status is None, f"ptref fit --config {config} failed with status {status}"
+    (run,) = runs.glob("version_*")
+    with open(run / "metrics.csv") as file:
+        losses = [float(row["train_loss_step"]) for row in csv.DictReader(file) if row.get("train_loss_step")]
+    state = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    source = load_source(config.parent / "model.py")
+    module = source.build()
+    module.load_state_dict({key.removeprefix("module."): value for key, value in state.items()})
+    return np.array(losses), interop.ptref_arrays(module, torch.zeros(1, *_torch_input_shape(config)))
+
+
+def _torch_input_shape(config: Path) -> list[int]:
+    return yaml.safe_load(config.read_text())["model"]["init_args"]["example_input_shape"][1:]
+
+
+def gaps(name: str, keras_losses: np.ndarray, keras_weights: list[np.ndarray], losses: np.ndarray,
+         weights: list[np.ndarray]) -> dict[str, float]:
+    """Max loss gap (TRAJECTORY_LOSS's metric), max weight and max moving-statistics difference (absolute)."""
+    assert len(losses) == len(keras_losses) == STEPS, f"{name}: {len(losses)} ptref steps, {len(keras_losses)} Keras"
+    moving = {i for i, w in enumerate(keras_weights) if i in _moving_indices(name, keras_weights)}
+    diffs = [float(np.max(np.abs(a - b))) for a, b in zip(weights, keras_weights)]
+    return {"loss": float(TRAJECTORY_LOSS.gap(losses, keras_losses).max()),
+            "weights": max(d for i, d in enumerate(diffs) if i not in moving),
+            "moving": max((d for i, d in enumerate(diffs) if i in moving), default=0.0)}
+
+
+def _moving_indices(name: str, keras_weights: list[np.ndarray]) -> set[int]:
+    """Positions of BatchNormalization's moving_mean/moving_variance in ``get_weights()``."""
+    model = MODELS[name]()
+    indices, position = set(), 0
+    for layer in model.layers:
+        count = len(layer.get_weights())
+        if isinstance(layer, keras.layers.BatchNormalization):
+            indices |= {position + 2, position + 3}
+        position += count
+    assert position == len(keras_weights)
+    return indices
+
+
+def within(result: dict[str, float]) -> bool:
+    return (result["loss"] <= TRAJECTORY_LOSS.value and result["weights"] <= TRAJECTORY_WEIGHTS.value
+            and result["moving"] <= TRAJECTORY_WEIGHTS.value)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_ptref_fit_from_generated_yaml_trains_as_keras_fit(name: str, root: Path) -> None:
+    folder, keras_losses, keras_weights = keras_run(name, root)
+    losses, weights = ptref_fit(folder / "fit.yaml", folder / "runs")
+    result = gaps(name, keras_losses, keras_weights, losses, weights)
+    print(f"{name}: {result}")
+    assert within(result), (
+        f"{name}: loss gap {result['loss']:.2e} (tolerance {TRAJECTORY_LOSS.value}), weights {result['weights']:.2e} "
+        f"and moving statistics {result['moving']:.2e} (tolerance {TRAJECTORY_WEIGHTS.value})")
+    assert not np.allclose(keras_losses[0], keras_losses[-1]), "the runs must train for the comparison to mean much"
+
+
+@pytest.mark.parametrize(("name", "option", "value"), [
+    ("mlp", "optimizer.config.clipnorm", None),
+    ("mlp", "loss.config.label_smoothing", 0.0),
+    ("mlp", "optimizer.config.learning_rate.config.decay_rate", 1.0),
+    ("cnn", "optimizer.config.nesterov", False),
+    ("cnn", "optimizer.config.weight_decay", None),
+])
+def test_a_dropped_compile_option_fails_the_comparison(name: str, option: str, value: Any, root: Path) -> None:
+    folder, keras_losses, keras_weights = keras_run(name, root)
+    config = yaml.safe_load((folder / "fit.yaml").read_text())
+    *path, key = option.split(".")
+    target = config["model"]["init_args"]
+    for part in path:
+        target = target[part]
+    assert target[key] != value, f"{option} is already {value!r}: the test would prove nothing"
+    target[key] = value
+    broken = folder / f"broken-{key}.yaml"
+    broken.write_text(yaml.safe_dump(config))
+    losses, weights = ptref_fit(broken, folder / f"runs-{key}")
+    result = gaps(name, keras_losses, keras_weights, losses, weights)
+    print(f"{name} without {option}: {result}")
+    assert not within(result), f"{name}: dropping {option} still passed the comparison: {result}"
