@@ -247,3 +247,65 @@ def test_a_dropped_compile_option_fails_the_comparison(name: str, option: str, v
     result = gaps(name, keras_losses, keras_weights, losses, weights)
     print(f"{name} without {option}: {result}")
     assert not within(result), f"{name}: dropping {option} still passed the comparison: {result}"
+
+
+def _metric_cases() -> list[tuple[str, Any, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(5), 64).astype(np.float32)
+    labels = rng.integers(0, 5, 64)
+    sigmoid = rng.uniform(size=(64, 1)).astype(np.float32)
+    binary = rng.integers(0, 2, (64, 1)).astype(np.float32)
+    one_hot = np.eye(5, dtype=np.float32)[labels]
+    return [
+        ("accuracy, output of 1: binary", "accuracy", binary, sigmoid),
+        ("accuracy, class indices: sparse", "accuracy", labels, probs),
+        ("acc, indices [N, 1]: sparse", "acc", labels[:, None], probs),
+        ("accuracy, one-hot: categorical", "accuracy", one_hot, probs),
+        ("BinaryAccuracy(threshold=0.3)", keras.metrics.BinaryAccuracy(threshold=0.3), binary, sigmoid),
+        ("TopKCategoricalAccuracy(k=2)", keras.metrics.TopKCategoricalAccuracy(k=2), one_hot, probs),
+        ("SparseTopKCategoricalAccuracy(k=3)", keras.metrics.SparseTopKCategoricalAccuracy(k=3), labels, probs),
+        ("Precision()", keras.metrics.Precision(), binary, sigmoid),
+        ("Recall(thresholds=0.4)", keras.metrics.Recall(thresholds=0.4), binary, sigmoid),
+        ("RootMeanSquaredError()", keras.metrics.RootMeanSquaredError(), one_hot, probs),
+        ("mae", "mae", one_hot, probs),
+        ("MeanSquaredError()", keras.metrics.MeanSquaredError(), one_hot, probs),
+        ("categorical_crossentropy", "categorical_crossentropy", one_hot, probs),
+        ("CategoricalCrossentropy(label_smoothing)", keras.metrics.CategoricalCrossentropy(label_smoothing=0.1),
+         one_hot, probs),
+    ]
+
+
+@pytest.mark.parametrize(("what", "identifier", "y_true", "y_pred"), _metric_cases(), ids=lambda v: v
+                         if isinstance(v, str) else "")
+def test_metrics_resolve_and_compute_as_keras(what: str, identifier: Any, y_true: np.ndarray, y_pred: np.ndarray
+                                              ) -> None:
+    """Keras's own resolution (``compile_utils.get_metric``) and value vs ``keras_metric`` over two batches."""
+    from keras.src.trainers.compile_utils import get_metric
+
+    from ptref.port.training import keras_metric
+
+    expected_metric = get_metric(identifier, y_true, y_pred)
+    serialized = identifier if isinstance(identifier, str) else keras.metrics.serialize(identifier)
+    name, metric = keras_metric(serialized, torch.from_numpy(y_true), torch.from_numpy(y_pred))
+    for half in (slice(0, 32), slice(32, 64)):
+        expected_metric.update_state(y_true[half], y_pred[half])
+        metric.update(torch.from_numpy(y_true[half]), torch.from_numpy(y_pred[half]))
+    # float32 means of 64 per-sample values computed in a different order: a few ulps; counts are exact
+    np.testing.assert_allclose(float(metric.metric.compute()), float(expected_metric.result()), rtol=1e-5, atol=1e-6)
+    assert name == expected_metric.name
+
+
+def test_unsupported_compile_options_are_refused_in_one_line_naming_them(tmp_path: Path) -> None:
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, [keras.layers.Dense(2)(inputs), keras.layers.Dense(1)(inputs)])
+    model.compile("adam", loss=["mse", "mae"], weighted_metrics=["mae"])
+    with pytest.raises(ValueError, match=r"loss=\['mse', 'mae'\] \(one loss per output\); weighted_metrics") as error:
+        write_fit_config(model, tmp_path, tmp_path / "data.npz")
+    assert "\n" not in str(error.value)
+    single = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    single.compile("adam", loss="binary_crossentropy", metrics=[keras.metrics.AUC()])
+    with pytest.raises(ValueError, match=r"compile metric 'auc\w*' \(AUC\) has no torchmetrics counterpart"):
+        write_fit_config(single, tmp_path, tmp_path / "data.npz")
+    single.compile("adam", loss="binary_crossentropy", metrics=[keras.metrics.Precision(top_k=2)])
+    with pytest.raises(ValueError, match=r"compile metric 'precision\w*' \(Precision\): only one threshold"):
+        write_fit_config(single, tmp_path, tmp_path / "data.npz")

@@ -70,6 +70,8 @@ def check_compile_config(config: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"compile options not supported by ptref.port: {'; '.join(refused)}")
     weight = weights[0] if isinstance(weights, (list, tuple)) else weights
     metrics = [metrics] if isinstance(metrics, (str, dict)) else list(metrics)
+    for metric in metrics:
+        check_metric(metric)
     return {"optimizer": config.get("optimizer", "rmsprop"), "loss": config["loss"], "metrics": metrics,
             "loss_weight": 1.0 if weight is None else float(weight)}
 
@@ -187,8 +189,7 @@ def keras_metric(identifier: KerasConfig, y_true: Tensor, y_pred: Tensor) -> tup
 
     Others (``AUC``, ``F1Score``, ``MeanIoU``, custom metrics, ...) are refused with one line.
     """
-    name, cls, config = _parts(identifier)
-    classes = y_pred.shape[-1]
+    name, cls, config = check_metric(identifier)
     if cls.lower() in ACCURACY:
         cls = {"binary": "BinaryAccuracy", "sparse": "SparseCategoricalAccuracy",
                "categorical": "CategoricalAccuracy"}[keras_target_kind(y_true, y_pred)]
@@ -197,29 +198,41 @@ def keras_metric(identifier: KerasConfig, y_true: Tensor, y_pred: Tensor) -> tup
         metric = KerasMetric(torchmetrics.classification.BinaryAccuracy(), _binary(config.get("threshold", 0.5)))
     elif kind is not None:
         top_k = config.get("k", 5) if "top_k" in kind else 1
-        accuracy = torchmetrics.classification.MulticlassAccuracy(classes, top_k=top_k, average="micro")
+        accuracy = torchmetrics.classification.MulticlassAccuracy(y_pred.shape[-1], top_k=top_k, average="micro")
         metric = KerasMetric(accuracy, _classes(sparse=kind.startswith("sparse")))
-    elif cls in ("Precision", "Recall", "precision", "recall"):
+    elif cls.lower() in ("precision", "recall"):
         thresholds = config.get("thresholds")
-        if config.get("top_k") is not None or config.get("class_id") is not None or isinstance(thresholds, list):
-            raise ValueError(f"compile metric {name!r}: only a single threshold is supported, got {config}")
-        threshold = 0.5 if thresholds is None else float(thresholds)
         binary = torchmetrics.classification.BinaryPrecision if cls.lower() == "precision" else (
             torchmetrics.classification.BinaryRecall)
-        metric = KerasMetric(binary(), _binary(threshold))
+        metric = KerasMetric(binary(), _binary(0.5 if thresholds is None else float(thresholds)))
     elif cls == "RootMeanSquaredError":
         metric = KerasMetric(torchmetrics.MeanSquaredError(squared=False), _flat)
-    elif cls in ptref.losses.registry.ALL_OBJECTS and cls not in _NOT_LOSSES and cls != "Loss":
+    else:
         found = ptref.losses.registry.ALL_OBJECTS[cls]
         loss_config = {key: value for key, value in config.items() if key not in ("name", "dtype")}
         loss = found.from_config({**loss_config, "reduction": "none"}) if inspect.isclass(found) else (
             ptref.losses.LossFunctionWrapper(found, reduction="none"))
         metric = KerasMetric(torchmetrics.MeanMetric(), _mean_of(loss))
-    else:
-        raise ValueError(f"compile metric {name!r} has no torchmetrics counterpart in ptref.port; supported: "
-                         f"accuracy, {', '.join(sorted(k for k in _NAMED if k[0].islower()))}, precision, recall, "
-                         "RootMeanSquaredError and the Keras losses by name")
     return name, metric
+
+
+def check_metric(identifier: KerasConfig) -> tuple[str, str, dict[str, Any]]:
+    """``(logged name, Keras class or function name, config)`` of a metric :func:`keras_metric` can build; any
+    other is refused with one line naming it (before training, where the shapes are not known yet)."""
+    name, cls, config = _parts(identifier)
+    if cls.lower() in ("precision", "recall") and (
+        config.get("top_k") is not None or config.get("class_id") is not None
+        or isinstance(config.get("thresholds"), list)
+    ):
+        raise ValueError(f"compile metric {name!r} ({cls}): only one threshold, without top_k/class_id, is "
+                         f"supported; got {config}")
+    known = (cls.lower() in (*ACCURACY, "precision", "recall") or cls in _NAMED or cls == "RootMeanSquaredError"
+             or (cls in ptref.losses.registry.ALL_OBJECTS and cls not in _NOT_LOSSES and cls != "Loss"))
+    if not known:
+        raise ValueError(f"compile metric {name!r} ({cls}) has no torchmetrics counterpart in ptref.port; "
+                         f"supported: accuracy, {', '.join(sorted(k for k in _NAMED if k[0].islower()))}, precision, "
+                         "recall, RootMeanSquaredError and the Keras losses by name")
+    return name, cls, config
 
 
 def _parts(identifier: KerasConfig) -> tuple[str, str, dict[str, Any]]:
@@ -263,6 +276,8 @@ class CompiledModel(pl.LightningModule):
         self.save_hyperparameters(ignore=["module"])
         self.module = module
         build_optimizer(optimizer, [nn.Parameter(torch.zeros(1))])  # refuse a bad optimizer config now, not later
+        for metric in metrics or []:
+            check_metric(metric)
         lazy = isinstance(loss, str) and loss.lower() in CROSSENTROPY
         self.loss_fn: nn.Module | None = None if lazy else build_loss(loss)
         self.stage_metrics = nn.ModuleDict()  # stage -> ModuleDict(name -> KerasMetric), built on the first batch
