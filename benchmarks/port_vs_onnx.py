@@ -145,10 +145,13 @@ def keras_modes_differ(model: keras.Model, inputs: list[np.ndarray]) -> bool:
 
 
 def measure(module: torch.nn.Module, model: keras.Model, inputs: list[np.ndarray],
-            torch_inputs: list[torch.Tensor]) -> dict[str, Any]:
-    """The columns for one converted module."""
+            torch_inputs: list[torch.Tensor], channels_first: bool = False) -> dict[str, Any]:
+    """The columns for one converted module (``channels_first``: its image outputs have channels on axis 1)."""
     expected = keras_outputs(model, inputs, False).astype(np.float64)
-    abs_error, rel_error = differences(torch_outputs(module, torch_inputs, False), expected)
+    actual = torch_outputs(module, torch_inputs, False)
+    if channels_first and actual.ndim in (4, 5):
+        actual = np.moveaxis(actual, 1, -1)
+    abs_error, rel_error = differences(actual, expected)
     modes_differ = not np.allclose(torch_outputs(module, torch_inputs, True),
                                    torch_outputs(module, torch_inputs, False), atol=1e-6)
     leaves = [m for m in module.modules() if not list(m.children())]
@@ -189,9 +192,10 @@ def port_column(model: keras.Model, inputs: list[np.ndarray]) -> dict[str, Any]:
     except Exception as error:  # noqa: BLE001
         return {"converted": f"no: {first_line(error)}"}
     # the port takes images channels first; sequences and vectors as Keras does
+    images = any(x.ndim in (4, 5) for x in inputs)
     torch_inputs = [torch.from_numpy(np.moveaxis(x, -1, 1).copy() if x.ndim in (4, 5) else x) for x in inputs]
-    row = measure(module, model, inputs, torch_inputs)
-    return {**row, "layout": "channels first" if any(x.ndim in (4, 5) for x in inputs) else "Keras's"}
+    row = measure(module, model, inputs, torch_inputs, channels_first=images)
+    return {**row, "layout": "channels first" if images else "Keras's"}
 
 
 def rows() -> list[dict[str, Any]]:
