@@ -14,8 +14,7 @@ _MERGES = {
 
 
 class Bidirectional(nn.Module):
-    """Run ``forward_layer`` on the sequence and ``backward_layer`` (``go_backwards=True``) on it reversed, then
-    merge. TF: ``keras.layers.Bidirectional(layer, merge_mode)``::
+    """Run ``forward_layer`` on the sequence and ``backward_layer`` (the other ``go_backwards``) on it, then merge. TF: ``keras.layers.Bidirectional(layer, merge_mode)``::
 
         y_f = forward_layer(x);  y_b = backward_layer(x)          (y_b in reversed time order)
         with return_sequences: y_b = flip(y_b, time)              (aligned with y_f)
@@ -26,8 +25,8 @@ class Bidirectional(nn.Module):
         super().__init__()
         if merge_mode not in _MERGES:
             raise ValueError(f"Bidirectional: merge_mode={merge_mode!r} is not one of {sorted(_MERGES)}")
-        if not backward_layer.go_backwards or forward_layer.go_backwards:
-            raise ValueError("Bidirectional: the backward layer needs go_backwards=True, the forward one False")
+        if backward_layer.go_backwards == forward_layer.go_backwards:
+            raise ValueError("Bidirectional: the two layers need different go_backwards (Keras flips the backward one)")
         self.forward_layer, self.backward_layer, self.merge_mode = forward_layer, backward_layer, merge_mode
 
     def forward(self, x: Tensor) -> Tensor:

@@ -13,8 +13,9 @@ class Rescaling(nn.Module):
 
     def __init__(self, scale: float | Sequence[float], offset: float | Sequence[float] = 0.0) -> None:
         super().__init__()
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
-        self.register_buffer("offset", torch.as_tensor(offset, dtype=torch.float32))
+        # constants of the architecture, not state: left out of state_dict as Keras leaves them out of weights
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32), persistent=False)
+        self.register_buffer("offset", torch.as_tensor(offset, dtype=torch.float32), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         return x * self.scale + self.offset

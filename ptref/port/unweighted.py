@@ -3,9 +3,18 @@ preprocessing (``ptref.port.layers`` says what a translator returns)."""
 
 from __future__ import annotations
 
-from ptref.port.layers import ANY, CHANNELS_FIRST, CHANNELS_LAST, Module, Site, Translation, activation_module, code
-from ptref.port.layers import torch_axis
-from ptref.port.weighted import _channels_last_only
+from ptref.port.layers import (
+    ANY,
+    CHANNELS_FIRST,
+    CHANNELS_LAST,
+    Module,
+    Site,
+    Translation,
+    activation_module,
+    code,
+    torch_axis,
+)
+from ptref.port.weighted import channels_last_only
 
 
 def _single(site: Site, constructor: str, takes: str, weights: list | None = None) -> Translation:
@@ -57,7 +66,7 @@ def dropout(site: Site) -> Translation:
 
 def flatten(site: Site) -> Translation:
     """Flatten in Keras's order: channels-first maps go through ``ptref.nn.FlattenChannelsLast``."""
-    _channels_last_only(site)
+    channels_last_only(site)
     if site.layout == CHANNELS_FIRST and site.node.inputs[0].rank >= 3:
         return _single(site, "ptref.nn.FlattenChannelsLast()", CHANNELS_FIRST)
     return _single(site, "nn.Flatten()", CHANNELS_LAST)
@@ -82,7 +91,7 @@ def _pairs(value, rank: int) -> list[tuple[int, int]]:
 
 def zero_padding(site: Site) -> Translation:
     """ZeroPadding1D/2D ((top, bottom), (left, right)) -> nn.ZeroPad{1,2}d((left, right, top, bottom))."""
-    _channels_last_only(site)
+    channels_last_only(site)
     rank = site.node.inputs[0].rank - 2
     pairs = _pairs(site.config["padding"], rank)
     flat = tuple(cells for pair in reversed(pairs) for cells in pair)
@@ -90,14 +99,14 @@ def zero_padding(site: Site) -> Translation:
 
 
 def cropping(site: Site) -> Translation:
-    _channels_last_only(site)
+    channels_last_only(site)
     pairs = _pairs(site.config["cropping"], site.node.inputs[0].rank - 2)
     return _single(site, code("ptref.nn.Crop", *pairs), CHANNELS_FIRST)
 
 
 def upsampling(site: Site) -> Translation:
     """UpSampling1D/2D: nearest (a repeat) or bilinear (TF's half-pixel centres = ``align_corners=False``)."""
-    _channels_last_only(site)
+    channels_last_only(site)
     c = site.config
     size = c["size"] if isinstance(c["size"], int) else tuple(c["size"])
     mode = c.get("interpolation", "nearest")

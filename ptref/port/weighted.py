@@ -8,7 +8,7 @@ from ptref.port.layers import CHANNELS_FIRST, CHANNELS_LAST, Module, Site, Trans
 DENSE, CONV = "ptref.port.convert.dense_kernel()", "ptref.port.convert.conv_kernel()"
 
 
-def _channels_last_only(site: Site) -> None:
+def channels_last_only(site: Site) -> None:
     if site.config.get("data_format", "channels_last") != "channels_last":
         raise site.node.unsupported("data_format='channels_first' is not supported (Keras's default is channels_last)")
 
@@ -34,7 +34,7 @@ def dense(site: Site) -> Translation:
 def conv(site: Site) -> Translation:
     """Conv1D/Conv2D (groups, dilation, TF's 'same' for any stride: ``ptref.nn.Conv{1,2}dSame``)."""
     c = site.config
-    _channels_last_only(site)
+    channels_last_only(site)
     rank = len(c["kernel_size"])
     function = f"ptref.nn.Conv{rank}dSame" if _padding(site) else f"nn.Conv{rank}d"
     ones = (1,) * rank
@@ -49,7 +49,7 @@ def conv(site: Site) -> Translation:
 def depthwise_conv(site: Site) -> Translation:
     """DepthwiseConv2D: a grouped convolution with ``depth_multiplier`` filters per channel."""
     c = site.config
-    _channels_last_only(site)
+    channels_last_only(site)
     channels, multiplier = site.node.inputs[0].shape[-1], c["depth_multiplier"]
     function = "ptref.nn.Conv2dSame" if _padding(site) else "nn.Conv2d"
     constructor = code(
@@ -63,7 +63,7 @@ def depthwise_conv(site: Site) -> Translation:
 
 def separable_conv(site: Site) -> Translation:
     c = site.config
-    _channels_last_only(site)
+    channels_last_only(site)
     multiplier = c["depth_multiplier"]
     constructor = code(
         "ptref.nn.SeparableConv2d", site.node.inputs[0].shape[-1], c["filters"], kernel_size=tuple(c["kernel_size"]),
@@ -81,7 +81,7 @@ def separable_conv(site: Site) -> Translation:
 
 def conv_transpose(site: Site) -> Translation:
     c = site.config
-    _channels_last_only(site)
+    channels_last_only(site)
     if c.get("output_padding") is not None:
         raise site.node.unsupported(f"output_padding={c['output_padding']} is not supported (only None)")
     constructor = code(
@@ -96,7 +96,7 @@ def conv_transpose(site: Site) -> Translation:
 def pooling(site: Site) -> Translation:
     """Max/AveragePooling1D/2D: torch's pooling for 'valid', ``ptref.nn``'s TF-padded one for 'same'."""
     c = site.config
-    _channels_last_only(site)
+    channels_last_only(site)
     rank = len(c["pool_size"])
     kind = "Max" if type(site.node.layer).__name__.startswith("Max") else "Avg"
     function = f"ptref.nn.{kind}Pool{rank}dSame" if _padding(site) else f"nn.{kind}Pool{rank}d"
@@ -106,7 +106,7 @@ def pooling(site: Site) -> Translation:
 
 
 def global_pooling(site: Site) -> Translation:
-    _channels_last_only(site)
+    channels_last_only(site)
     kind = "Max" if "Max" in type(site.node.layer).__name__ else "Average"
     keepdims = site.config["keepdims"]
     constructor = code(f"ptref.nn.Global{kind}Pooling", keepdims=keepdims, defaults={"keepdims": False})
