@@ -31,6 +31,9 @@ def randomize(model: keras.Model, seed: int) -> keras.Model:
         else:
             value = value + rng.normal(0.0, 0.1, value.shape)
         variable.assign(value.astype(value.dtype))
+    for layer in model.layers:
+        if isinstance(layer, layers.Normalization):  # its call uses mean/variance copied from the variables
+            layer.finalize_state()
     return model
 
 

@@ -46,11 +46,14 @@ def port_source(model_or_path: Any, *, class_name: str | None = None, layout: st
 
 def keras_weights(model: Any) -> dict[str, np.ndarray]:
     """Every Keras weight of ``model`` under the key ``keras_map()`` uses (``"<layer>/<weight path>"``)."""
-    return {
-        keras_weight_key(layer, variable): np.asarray(variable)
-        for layer in model.layers
-        for variable in layer.weights
-    }
+    values: dict[str, np.ndarray] = {}
+    for layer in model.layers:
+        for variable in layer.weights:
+            key = keras_weight_key(layer, variable)
+            if key in values:
+                raise PortError(f"ptref.port: two Keras weights share the key {key!r} (layer {layer.name!r})")
+            values[key] = np.asarray(variable)
+    return values
 
 
 @torch.no_grad()
@@ -65,7 +68,7 @@ def load_keras_weights(module: nn.Module, model: Any) -> nn.Module:
     if missing := sorted(set(state) - {link.torch for link in links}):
         raise PortError(f"ptref.port: tensors {missing} of {type(module).__name__} have no Keras weight")
     for link in links:
-        value = torch.from_numpy(np.ascontiguousarray(link.to_torch(values[link.keras])))
+        value = torch.from_numpy(np.array(link.to_torch(values[link.keras]), order="C"))  # 0-d stays 0-d
         if tuple(value.shape) != tuple(state[link.torch].shape):
             raise PortError(
                 f"ptref.port: Keras weight {link.keras} {tuple(values[link.keras].shape)} becomes "

@@ -55,9 +55,11 @@ def torch_shape(tensor: Tensor, layout: str) -> str:
 
 def keras_weight_key(layer: Any, variable: Any) -> str:
     """``"<layer name>/<path inside the layer>"`` (``dense/kernel``, ``bidirectional/forward_lstm/lstm_cell/kernel``)
-    whatever model the layer sits in (a Sequential prefixes its own name to the paths)."""
+    whatever model the layer sits in (a Sequential prefixes its own name to the paths; a reloaded Bidirectional
+    drops its own)."""
     parts = variable.path.split("/")
-    return "/".join(parts[parts.index(layer.name) :]) if layer.name in parts else f"{layer.name}/{variable.name}"
+    inside = parts[parts.index(layer.name) + 1 :] if layer.name in parts else parts
+    return "/".join([layer.name, *inside])
 
 
 @dataclass
