@@ -270,8 +270,18 @@ def sequence_layers() -> Built:
     return randomize(model, 12), data
 
 
+def seeded(builder: Callable[[], Built]) -> Callable[[], Built]:
+    """``builder`` after ``keras.utils.set_random_seed(0)``: the same initial weights on every call."""
+
+    def build() -> Built:
+        keras.utils.set_random_seed(0)
+        return builder()
+
+    return build
+
+
 ZOO: dict[str, Callable[[], Built]] = {
-    builder.__name__: builder
+    builder.__name__: seeded(builder)
     for builder in (
         mnist_convnet,
         timeseries_classifier,

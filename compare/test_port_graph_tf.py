@@ -6,7 +6,7 @@ Tolerances (absolute + relative part, each with its reason):
 - ``FORWARD``: atol 1e-5, rtol 1e-5 on the models' outputs, which are O(1) (softmax/sigmoid probabilities,
   logits of a few units). The deepest zoo entries are 10-15 layers of float32 sums of <= 3*3*48 products,
   batch norms and recurrences of <= 20 steps; TF (Eigen/oneDNN) and ATen add them in other orders, ~sqrt(n)
-  ulps per layer, carried by contracting layers (normalizations, tanh/sigmoid). Measured <= 3e-7. A missing
+  ulps per layer, carried by contracting layers (normalizations, tanh/sigmoid). Measured <= 6e-7. A missing
   kernel permutation, Flatten order, padding side or gate order costs >= 1e-2.
 - ``per_layer_close``: atol 1e-5 * max(1, max|Keras output|), rtol 1e-5 on each layer's output: intermediate
   maps before normalization reach O(10) and carry the same sums' rounding relative to their scale.
@@ -113,7 +113,7 @@ def test_written_source_imports_only_torch_and_ptref_passes_ruff_and_reloads(nam
     }
     assert imported <= {"torch", "ptref", "pathlib"}, imported  # pathlib: the standard library's, for load_model
     assert "exec" not in source and "pickle" not in source
-    lint = subprocess.run([str(RUFF), "check", "--no-cache", str(path)], capture_output=True, text=True)
+    lint = subprocess.run([str(RUFF), "check", "--no-cache", str(path)], check=False, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     spec = importlib.util.spec_from_file_location("ported_model", path)
     written = importlib.util.module_from_spec(spec)
