@@ -7,9 +7,10 @@ little (``keras/src/backend/torch/optimizers/torch_adam.py`` is Keras's own twin
 chosen by :class:`~ptref.optim.base.KerasOptimizer` unless the option ``foreach=False`` is given.
 
 Each function performs the readable form's roundings in the readable form's order, so the result is
-bit-identical (``tests/test_optim_fused.py`` checks it), except :func:`adam`: it folds
-``m + (g - m) * (1 - beta_1)`` into one ``lerp`` and ``w - m * alpha / d`` into one ``addcdiv``, half the
-passes over memory, at the price of differently rounded intermediates (bound stated and tested there).
+bit-identical (``tests/test_optim_fused.py`` checks it), except the last line of :func:`adam`: it folds
+``w - m * alpha / d`` into one ``addcdiv``, ``w + (-alpha) * (m / d)``, three passes over memory fewer; the
+update is rounded in another order, so each step's ``w`` may differ by 1 ulp of ``w`` plus 2 ulp of the update
+(m and v stay bit-identical; the bound is tested there).
 
 Every function is called as a method: ``(optimizer, params, grads, lr, t, group)`` with ``t = iterations + 1``;
 all ``params`` share one device and dtype; their state is already built.
@@ -34,20 +35,30 @@ def _slots(optimizer: Any, params: list[Tensor], *names: str) -> list[list[Tenso
 
 
 def adam(optimizer: Any, params: list[Tensor], grads: list[Tensor], lr: float, t: int, group: Group) -> None:
-    """:class:`~ptref.optim.Adam`: ``m = lerp(m, g, 1 - beta_1)``, ``v = lerp(v, g*g, 1 - beta_2)``,
-    ``w = w - alpha * m / (sqrt(v) + epsilon)`` with ``alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``."""
+    """:class:`~ptref.optim.Adam`: ``m = m + (g - m) * (1 - beta_1)``, ``v = v + (g**2 - v) * (1 - beta_2)``,
+    ``w = w + (-alpha) * (m / (sqrt(v) + epsilon))`` with ``alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``.
+
+    One work list serves every intermediate (one allocation per step); the last line is one ``addcdiv``.
+    """
     beta_1, beta_2 = group["beta_1"], group["beta_2"]
     m, v = _slots(optimizer, params, "m", "v")
     alpha = lr * torch.sqrt(1 - power(beta_2, t, params[0])) / (1 - power(beta_1, t, params[0]))
-    torch._foreach_lerp_(m, grads, 1 - beta_1)
-    torch._foreach_lerp_(v, torch._foreach_mul(grads, grads), 1 - beta_2)
+    work = torch._foreach_sub(grads, m)
+    torch._foreach_mul_(work, 1 - beta_1)
+    torch._foreach_add_(m, work)
+    torch._foreach_copy_(work, grads)
+    torch._foreach_mul_(work, grads)
+    torch._foreach_sub_(work, v)
+    torch._foreach_mul_(work, 1 - beta_2)
+    torch._foreach_add_(v, work)
     if group["amsgrad"]:
         (v_hat,) = _slots(optimizer, params, "v_hat")
         torch._foreach_maximum_(v_hat, v)
         v = v_hat
-    denominator = torch._foreach_sqrt(v)
-    torch._foreach_add_(denominator, group["epsilon"])
-    torch._foreach_addcdiv_(params, m, denominator, value=-alpha.item())
+    torch._foreach_copy_(work, v)
+    torch._foreach_sqrt_(work)
+    torch._foreach_add_(work, group["epsilon"])
+    torch._foreach_addcdiv_(params, m, work, value=-alpha.item())
 
 
 def sgd(optimizer: Any, params: list[Tensor], grads: list[Tensor], lr: float, t: int, group: Group) -> None:
