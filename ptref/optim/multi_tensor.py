@@ -65,10 +65,11 @@ def sgd(optimizer: Any, params: list[Tensor], grads: list[Tensor], lr: float, t:
     """:class:`~ptref.optim.SGD`: ``v = momentum * v - lr * g``; ``w = w + v`` (Nesterov:
     ``w = w + momentum * v - lr * g``); without momentum ``w = w - lr * g``."""
     momentum = group["momentum"]
-    step = torch._foreach_mul(grads, lr)
-    if not momentum:
-        torch._foreach_sub_(params, step)
+    if not momentum:  # one temporary at a time, each reusing the last one's memory: the list form is slower
+        for param, grad in zip(params, grads):
+            param.sub_(grad * lr)
         return
+    step = torch._foreach_mul(grads, lr)
     (v,) = _slots(optimizer, params, "velocity")
     torch._foreach_mul_(v, momentum)
     torch._foreach_sub_(v, step)
@@ -188,7 +189,9 @@ def lion(optimizer: Any, params: list[Tensor], grads: list[Tensor], lr: float, t
     torch._foreach_mul_(direction, lr)
     torch._foreach_sub_(params, direction)
     torch._foreach_mul_(m, beta_2)
-    torch._foreach_add_(m, torch._foreach_mul(grads, 1.0 - beta_2))
+    torch._foreach_copy_(direction, grads)
+    torch._foreach_mul_(direction, 1.0 - beta_2)
+    torch._foreach_add_(m, direction)
 
 
 def _ease(state: list[Tensor], target: list[Tensor], rate: float) -> None:
