@@ -146,10 +146,15 @@ How to read it:
 """
 
 
+KEPT = "<!-- written by hand below this line; compare/optimizer_drift.py keeps it -->"
+
+
 def main() -> None:
     rows = measure()
     doc = HEADER + "\n".join(f"| {' | '.join(row)} |" for row in rows) + "\n" + FOOTER
     out = Path(__file__).resolve().parents[1] / "docs" / "optimizers.md"
+    if out.exists() and KEPT in out.read_text():  # the hand-written sections after the generated table stay
+        doc += "\n" + KEPT + out.read_text().split(KEPT, 1)[1]
     out.parent.mkdir(exist_ok=True)
     out.write_text(doc)
     print(f"wrote {out}")

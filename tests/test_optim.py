@@ -271,13 +271,13 @@ def test_parameters_without_gradient_are_left_alone_but_the_step_still_counts():
 
 
 def test_adam_in_float32_follows_the_spelled_out_keras_expressions():
-    """Adam's fused in-place ops (lerp, addcdiv, reused scratch tensors) against Keras's adam.py, line by line.
+    """Adam's default (multi-tensor) step against Keras's adam.py, line by line.
 
-    Each fused op rounds once where the spelled-out form rounds two or three times: ~1 ulp per step apart,
-    so over 40 steps the weights agree to ~1e-6 relative; a wrong formula (bias correction, epsilon
-    placement, a scratch tensor overwritten too early) moves them by >= 1e-4.
+    Its final ``addcdiv`` rounds the update in another order: ~1 ulp per step apart, so over 40 steps the
+    weights agree to ~1e-6 relative; a wrong formula (bias correction, epsilon placement, a work tensor
+    overwritten too early) moves them by >= 1e-4.
     """
-    shapes = [(70, 30), (30,), (3, 5, 2, 2), (200,)]  # larger and smaller than each other: scratch reuse
+    shapes = [(70, 30), (30,), (3, 5, 2, 2), (200,)]  # larger and smaller than each other
     generator = torch.Generator().manual_seed(0)
     weights = [torch.randn(shape, generator=generator) for shape in shapes]
     params = [torch.nn.Parameter(w.clone()) for w in weights]

@@ -7,6 +7,7 @@ from typing import Any, Unpack
 import torch
 from torch import Tensor
 
+from ptref.optim import multi_tensor
 from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, KerasOptions, LearningRate, Params
 
 
@@ -33,6 +34,7 @@ class Adadelta(KerasOptimizer):
     """
 
     RANGES = {"rho": UNIT, "epsilon": NON_NEGATIVE}
+    multi_tensor_step = multi_tensor.adadelta
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ from typing import Any, Unpack
 import torch
 from torch import Tensor
 
+from ptref.optim import multi_tensor
 from ptref.optim.base import NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params
 
 
@@ -32,6 +33,7 @@ class Adagrad(KerasOptimizer):
     """
 
     RANGES = {"initial_accumulator_value": NON_NEGATIVE, "epsilon": NON_NEGATIVE}
+    multi_tensor_step = multi_tensor.adagrad
 
     def __init__(
         self,

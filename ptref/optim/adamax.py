@@ -7,6 +7,7 @@ from typing import Any, Unpack
 import torch
 from torch import Tensor
 
+from ptref.optim import multi_tensor
 from ptref.optim.base import BELOW_ONE, NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params, power
 
 
@@ -32,6 +33,7 @@ class Adamax(KerasOptimizer):
     """
 
     RANGES = {"beta_1": BELOW_ONE, "beta_2": BELOW_ONE, "epsilon": NON_NEGATIVE}
+    multi_tensor_step = multi_tensor.adamax
 
     def __init__(
         self,

@@ -4,8 +4,9 @@ Keras's ``optimizer.apply(grads)`` runs, in this order (``keras/src/optimizers/b
 
 1. divide the gradients by ``loss_scale_factor``;
 2. with ``gradient_accumulation_steps = k``: add them to the accumulators and stop there, except on every
-   ``k``-th call, which goes on with ``(accumulator + g) / k``;
-3. clip the gradients: ``clipnorm`` (each tensor on its own), ``global_clipnorm`` or ``clipvalue``;
+   ``k``-th call, which goes on with ``(accumulator + g) / k`` (:mod:`ptref.optim.averaging`);
+3. clip the gradients: ``clipnorm`` (each tensor on its own), ``global_clipnorm`` or ``clipvalue``
+   (:mod:`ptref.optim.clipping`);
 4. decoupled weight decay ``w = w - w * weight_decay * lr`` with the current learning rate;
 5. the optimizer's ``update_step(g, w, lr)``, with ``lr = schedule(calls)`` for a schedule;
 6. with ``use_ema``: update the moving average of every weight (and overwrite the weights every
@@ -13,71 +14,41 @@ Keras's ``optimizer.apply(grads)`` runs, in this order (``keras/src/optimizers/b
 7. ``calls += 1`` (one counter per optimizer, 0-based, never reset between epochs; ``iterations`` is
    ``calls // k``, ``calls`` without accumulation).
 
-:class:`KerasOptimizer` is a ``torch.optim.Optimizer`` doing exactly that; subclasses only implement
-``build`` (create one parameter's state) and ``update_step`` (the formula). The learning rate of the next step sits in
-every param group's ``"lr"`` (so Lightning's ``LearningRateMonitor`` and ``torch`` LR schedulers work), and the
-iteration counter in ``self.state["iterations"]``, so ``state_dict()``/``load_state_dict()`` resume exactly.
+:class:`KerasOptimizer` is a ``torch.optim.Optimizer`` doing exactly that; subclasses implement ``build``
+(create one parameter's state) and ``update_step`` (the formula, one tensor), and may name a
+``multi_tensor_step``: the same rule on all of a param group's tensors at once (:mod:`ptref.optim.multi_tensor`),
+used unless the ``foreach=False`` option is given. The learning rate of the next step sits in every param
+group's ``"lr"`` (so Lightning's ``LearningRateMonitor`` and ``torch`` LR schedulers work), and the iteration
+counter in ``self.state["iterations"]``, so ``state_dict()``/``load_state_dict()`` resume exactly.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
+from ptref.optim.averaging import accumulate, update_moving_averages
+from ptref.optim.clipping import clip, clip_by_global_norm, clip_by_norm
 from ptref.optim.loss_scaling import LossScaling
+from ptref.optim.options import BELOW_ONE, NON_NEGATIVE, UNIT, Interval, KerasOptions, check_options, snake_case
 from ptref.optim.schedules import LearningRateSchedule, check_learning_rate
 from ptref.optim.schedules import serialize as serialize_schedule
 
+__all__ = [
+    "BELOW_ONE", "NON_NEGATIVE", "UNIT", "Interval", "KerasOptimizer", "KerasOptions", "LearningRate", "Params",
+    "clip_by_global_norm", "clip_by_norm", "power", "snake_case",
+]
+
 Params = Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict[str, Any]]
 LearningRate = float | LearningRateSchedule | Callable[[], float]
-
-
-@dataclass(frozen=True)
-class Interval:
-    """``[low, high)`` (or ``[low, high]`` with ``closed``): the values a hyper-parameter can train with."""
-
-    low: float = 0.0
-    high: float = math.inf
-    closed: bool = False
-
-    def __contains__(self, value: float) -> bool:
-        return self.low <= value and (value <= self.high if self.closed else value < self.high)
-
-    def __str__(self) -> str:
-        return f"[{self.low:g}, {self.high:g}{']' if self.closed else ')'}"
-
-
-# The ranges torch.optim checks for the same hyper-parameters (Keras itself checks only SGD's momentum, [0, 1]);
-# decay rates and momenta end at 1 as torch's Adadelta rho and Keras's SGD momentum do. Outside them no step is
-# sane: beta = 1 divides by 1 - beta**t = 0, a decay rate > 1 makes v negative and sqrt(v) NaN.
-UNIT = Interval(0.0, 1.0, closed=True)
-BELOW_ONE = Interval(0.0, 1.0)
-NON_NEGATIVE = Interval()
-
-
-def clip_by_norm(grad: Tensor, clipnorm: float) -> Tensor:
-    """``g * c / max(||g||, c)`` for one tensor, as ``tf.clip_by_norm`` (no epsilon, unlike ``clip_grad_norm_``)."""
-    return grad * clipnorm / torch.clamp(torch.linalg.vector_norm(grad), min=clipnorm)
-
-
-def clip_by_global_norm(grads: list[Tensor], clipnorm: float) -> list[Tensor]:
-    """``g * c * min(1/||G||, 1/c)`` with ``||G||`` the norm of all gradients together (Keras ``global_clipnorm``).
-
-    As in Keras, a non-finite global norm turns every gradient into NaN (``torch``'s ``clip_grad_norm_`` adds
-    1e-6 to the norm and would scale by 0 instead).
-    """
-    norm = torch.sqrt(torch.stack([torch.sum(torch.square(g)) for g in grads]).sum())
-    scale = clipnorm * torch.clamp(1.0 / norm, max=1.0 / clipnorm) + (norm - norm)
-    return [g * scale for g in grads]
+MultiTensorStep = Callable[[Any, list[Tensor], list[Tensor], float, int, dict[str, Any]], None]
 
 
 def power(base: float, t: int, like: Tensor) -> Tensor:
@@ -87,32 +58,6 @@ def power(base: float, t: int, like: Tensor) -> Tensor:
     1.3e-5 relative in the bias correction ``1 - 0.999 ** 100`` (enough to break 1e-6 parity with Keras).
     """
     return torch.pow(torch.tensor(base, dtype=like.dtype), torch.tensor(t, dtype=like.dtype))
-
-
-class KerasOptions(TypedDict, total=False):
-    """The options every Keras optimizer takes besides clipping and weight decay (Keras's names and defaults).
-
-    - ``name`` (None: Keras's default, the class name in snake case): kept for :meth:`KerasOptimizer.get_config`.
-    - ``use_ema`` (False), ``ema_momentum`` (0.99), ``ema_overwrite_frequency`` (None): keep ``average`` per
-      parameter, after every step ``average = mu * average + (1 - mu) * w`` with ``mu = 0`` while the
-      (accumulated) iteration count is 0 and ``ema_momentum`` after; every ``ema_overwrite_frequency`` steps,
-      and on :meth:`KerasOptimizer.finalize_variable_values`, ``w = average``.
-    - ``loss_scale_factor`` (None): gradients are divided by it before anything else, so the loss must be
-      multiplied by it before ``backward()``: Keras's ``fit`` does this itself, ptref's fit with the default
-      callback :class:`~ptref.callbacks.keras.ScaleLoss`, a custom loop with :meth:`KerasOptimizer.scale_loss`.
-      A step after a ``backward()`` that did neither raises (the updates would be ``loss_scale_factor`` times
-      too small).
-    - ``gradient_accumulation_steps`` (None, else >= 2): ``k``. Every call adds the gradient to an accumulator;
-      every ``k``-th call updates with ``(accumulator + g) / k`` (clipped, decayed, then the rule) and resets it.
-      The schedule sees every call; bias corrections and EMA see ``calls // k``.
-    """
-
-    name: str | None
-    use_ema: bool
-    ema_momentum: float
-    ema_overwrite_frequency: int | None
-    loss_scale_factor: float | None
-    gradient_accumulation_steps: int | None
 
 
 # Slots every optimizer may keep per parameter besides its own (see KerasOptions).
@@ -133,7 +78,7 @@ class KerasOptimizer(LossScaling, Optimizer):
         clipnorm: clip each gradient tensor to this L2 norm on its own.
         clipvalue: clip every gradient element to ``[-clipvalue, clipvalue]``.
         global_clipnorm: clip all gradients together to this global L2 norm.
-        options: :class:`KerasOptions` (EMA, loss scale, gradient accumulation).
+        options: :class:`~ptref.optim.options.KerasOptions` (EMA, loss scale, gradient accumulation, foreach).
         **hyperparameters: the subclass's own settings, stored per param group.
 
     Every param group is checked when added: ``lr`` finite and > 0 (or the schedule's first value, see
@@ -146,7 +91,8 @@ class KerasOptimizer(LossScaling, Optimizer):
     sparse gradient equal those from its dense twin (``keras/src/optimizers/optimizer_sparse_test.py``).
     """
 
-    RANGES: dict[str, Interval] = {}
+    RANGES: ClassVar[dict[str, Interval]] = {}
+    multi_tensor_step: ClassVar[MultiTensorStep | None] = None
 
     def __init__(
         self,
@@ -163,16 +109,14 @@ class KerasOptimizer(LossScaling, Optimizer):
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set (as in Keras)")
         options = dict(options or {})
-        unknown = sorted(set(options) - set(KerasOptions.__annotations__))
-        if unknown:
-            raise TypeError(f"{name} got unexpected keyword argument(s) {unknown}")
+        check_options(options, name)
         self.name = options.get("name") or snake_case(name)
         self.use_ema = bool(options.get("use_ema", False))
         self.ema_momentum = float(options.get("ema_momentum", 0.99))
         self.ema_overwrite_frequency = options.get("ema_overwrite_frequency")
         self.loss_scale_factor = options.get("loss_scale_factor")
         self.gradient_accumulation_steps = options.get("gradient_accumulation_steps")
-        _check_options(self, name)
+        self.foreach = options.get("foreach") is not False and self.multi_tensor_step is not None
         schedule = learning_rate if isinstance(learning_rate, LearningRateSchedule) else None
         if schedule is not None:
             schedule.check(f"{name}: learning_rate")
@@ -183,7 +127,6 @@ class KerasOptimizer(LossScaling, Optimizer):
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
         self._no_decay: set[int] = set()
-        self._scratch: dict[tuple, Tensor] = {}
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, **hyperparameters))
         if self.loss_scale_factor is not None:
             self.watch_backward()
@@ -276,21 +219,9 @@ class KerasOptimizer(LossScaling, Optimizer):
     def finalize_variable_values(self) -> None:
         """With ``use_ema``: overwrite every parameter with its moving average (Keras does this after ``fit``)."""
         if self.use_ema:
-            for param, state in self._all_params_with_state():
-                if "average" in state:
-                    param.copy_(state["average"])
-
-    def scratch(self, param: Tensor) -> Tensor:
-        """A work tensor shaped like ``param``, reused by every parameter and step (never saved in the state).
-
-        ``a * b`` allocates its result; for an MLP-sized layer a fresh allocation per operation can cost
-        more than the arithmetic. Writing into a scratch tensor with ``out=`` / in-place ops allocates nothing.
-        """
-        key = (param.dtype, param.device)
-        buffer = self._scratch.get(key)
-        if buffer is None or buffer.numel() < param.numel():
-            buffer = self._scratch[key] = torch.empty(param.numel(), dtype=param.dtype, device=param.device)
-        return buffer[: param.numel()].view(param.shape)
+            for param in self._all_params():
+                if "average" in self.state[param]:
+                    param.copy_(self.state[param]["average"])
 
     def build(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Create the per-parameter state (slots) on the parameter's first update."""
@@ -307,17 +238,6 @@ class KerasOptimizer(LossScaling, Optimizer):
     ) -> None:
         """Apply the update rule to one parameter in place; ``t = iterations + 1`` (1-based)."""
         raise NotImplementedError
-
-    def _clip(self, grads: list[Tensor]) -> list[Tensor]:
-        if not grads:
-            return grads
-        if self.clipnorm:
-            return [clip_by_norm(g, self.clipnorm) for g in grads]
-        if self.global_clipnorm:
-            return clip_by_global_norm(grads, self.global_clipnorm)
-        if self.clipvalue:
-            return [torch.clamp(g, -self.clipvalue, self.clipvalue) for g in grads]
-        return grads
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
@@ -339,7 +259,10 @@ class KerasOptimizer(LossScaling, Optimizer):
             grads = [g / self.loss_scale_factor for g in grads]
         calls = self.calls
         self._set_scheduled_lr(calls)
-        grads = self._accumulate(with_grad, grads, calls)
+        if self.gradient_accumulation_steps:
+            params = [p for p, _ in with_grad]
+            states = [self.state[p] for p in params]
+            grads = accumulate(params, grads, states, self.gradient_accumulation_steps, calls)
         if grads is not None:
             self._update(with_grad, grads, calls // (self.gradient_accumulation_steps or 1) + 1)
         if self.use_ema:
@@ -348,25 +271,9 @@ class KerasOptimizer(LossScaling, Optimizer):
         self._set_scheduled_lr(calls + 1)  # the group's "lr" always shows what the next step will use
         return loss
 
-    def _accumulate(self, with_grad: list[tuple[Tensor, dict]], grads: list[Tensor], calls: int) -> list[Tensor] | None:
-        """Keras's gradient accumulation: ``None`` on a call that only accumulates, else the mean gradient."""
-        steps = self.gradient_accumulation_steps
-        if not steps:
-            return grads
-        update = (calls + 1) % steps == 0
-        mean = []
-        for (param, _), grad in zip(with_grad, grads):
-            accumulator = self.state[param].setdefault("gradient_accumulator", torch.zeros_like(param))
-            if update:
-                mean.append((grad + accumulator) / steps)
-                accumulator.zero_()
-            else:
-                accumulator.add_(grad)
-        return mean if update else None
-
     def _update(self, with_grad: list[tuple[Tensor, dict]], grads: list[Tensor], t: int) -> None:
         """Clip, decay and apply the update rule with ``t = iterations + 1``."""
-        grads = self._clip(grads)
+        grads = clip(grads, self.clipnorm, self.global_clipnorm, self.clipvalue)
         for param, group in with_grad:
             state = self.state[param]
             if state.keys() <= _BASE_SLOTS:  # built before the decay, as Keras builds before applying anything
@@ -375,19 +282,26 @@ class KerasOptimizer(LossScaling, Optimizer):
             if weight_decay and id(param) not in self._no_decay:
                 param.sub_(param * weight_decay * group["lr"])
         self.update_shared(t)
-        for (param, group), grad in zip(with_grad, grads):
-            self.update_step(grad, param, group["lr"], t, self.state[param], group)
+        if not self.foreach:
+            for (param, group), grad in zip(with_grad, grads):
+                self.update_step(grad, param, group["lr"], t, self.state[param], group)
+            return
+        batches: dict[tuple, tuple[dict, list[Tensor], list[Tensor]]] = {}
+        for (param, group), grad in zip(with_grad, grads):  # one batch per group, device and dtype
+            batch = batches.setdefault((id(group), param.device, param.dtype), (group, [], []))
+            batch[1].append(param)
+            batch[2].append(grad)
+        for group, params, group_grads in batches.values():
+            self.multi_tensor_step(params, group_grads, group["lr"], t, group)
 
-    def _all_params_with_state(self) -> Iterable[tuple[Tensor, dict[str, Any]]]:
-        return ((p, self.state[p]) for group in self.param_groups for p in group["params"])
+    def _all_params(self) -> list[Tensor]:
+        return [p for group in self.param_groups for p in group["params"]]
 
     def _update_moving_averages(self) -> None:
         """Keras's EMA of every parameter (with a gradient this call or not), then the periodic overwrite."""
+        params = self._all_params()
         iterations = self.iterations
-        for param, state in self._all_params_with_state():
-            average = state.setdefault("average", torch.zeros_like(param))
-            momentum = torch.tensor(self.ema_momentum if iterations else 0.0, dtype=param.dtype)
-            average.copy_(momentum * average + (1 - momentum) * param)
+        update_moving_averages(params, [self.state[p] for p in params], self.ema_momentum, iterations)
         frequency = self.ema_overwrite_frequency
         if frequency and (iterations + 1) % frequency == 0:
             self.finalize_variable_values()
@@ -401,24 +315,3 @@ class KerasOptimizer(LossScaling, Optimizer):
             return
         for group in self.param_groups:
             group["lr"] = lr
-
-
-def snake_case(name: str) -> str:
-    """Keras's default object name for a class name (``keras.src.utils.naming.to_snake_case``)."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def _check_options(optimizer: KerasOptimizer, name: str) -> None:
-    """Keras's checks of the base options, with the optimizer's name."""
-    steps = optimizer.gradient_accumulation_steps
-    if steps is not None and not (isinstance(steps, int) and steps >= 2):
-        raise ValueError(f"{name}: gradient_accumulation_steps must be an integer >= 2, got {steps}")
-    if optimizer.use_ema and optimizer.ema_momentum not in UNIT:
-        raise ValueError(f"{name}: ema_momentum must be in {UNIT}, got {optimizer.ema_momentum}")
-    frequency = optimizer.ema_overwrite_frequency
-    if frequency is not None and not (isinstance(frequency, int) and frequency >= 1):
-        raise ValueError(f"{name}: ema_overwrite_frequency must be an integer >= 1 or None, got {frequency}")
-    scale = optimizer.loss_scale_factor
-    if scale is not None and not (0.0 < scale < math.inf):
-        raise ValueError(f"{name}: loss_scale_factor must be > 0 and finite, got {scale}")

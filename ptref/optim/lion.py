@@ -7,6 +7,7 @@ from typing import Any, Unpack
 import torch
 from torch import Tensor
 
+from ptref.optim import multi_tensor
 from ptref.optim.base import UNIT, Interval, KerasOptimizer, KerasOptions, LearningRate, Params
 
 
@@ -31,6 +32,7 @@ class Lion(KerasOptimizer):
     """
 
     RANGES = {"beta_1": Interval(0.0, 1.0, closed=True), "beta_2": UNIT}
+    multi_tensor_step = multi_tensor.lion
 
     def __init__(
         self,

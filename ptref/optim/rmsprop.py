@@ -7,6 +7,7 @@ from typing import Any, Unpack
 import torch
 from torch import Tensor
 
+from ptref.optim import multi_tensor
 from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, KerasOptions, LearningRate, Params
 
 
@@ -37,6 +38,7 @@ class RMSprop(KerasOptimizer):
     """
 
     RANGES = {"rho": UNIT, "momentum": UNIT, "epsilon": NON_NEGATIVE}
+    multi_tensor_step = multi_tensor.rmsprop
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ from typing import Any, Unpack
 import torch
 from torch import Tensor
 
+from ptref.optim import multi_tensor
 from ptref.optim.base import UNIT, KerasOptimizer, KerasOptions, LearningRate, Params
 
 
@@ -33,6 +34,7 @@ class SGD(KerasOptimizer):
     """
 
     RANGES = {"momentum": UNIT}
+    multi_tensor_step = multi_tensor.sgd
 
     def __init__(
         self,
