@@ -62,6 +62,7 @@ def trajectory(name: str, steps: int = 50, batch_size: int = 32, optimizer: str 
     plots how the gap grows), final weights against the tolerance.
     """
     course, p = transferred_pair(name)
+    _quiet(course.ptref_model)
     x, y = course_batch(course, steps * batch_size)
     return parity.trajectory(p, x, y, course_keras_loss(name), keras_optimizer_config(optimizer), steps, batch_size,
                              training_step=True)
