@@ -3,7 +3,7 @@
     ptref compare --keras model.keras --torch port/model.py[:load_model] [--data data.npz] --out runs/parity/
 
 ``--torch`` names a Python file and a function in it (default ``load_model``, the function ``ptref port`` writes)
-that returns the torch module; the file is loaded by path, nothing is added to ``sys.path``. ``--data``: a ``.npz``
+that returns the torch module; the file is loaded by its path, the import path is left as it is. ``--data``: a ``.npz``
 with ``x_train, y_train`` (the ``keras.datasets`` convention, Keras's layout); without it, random inputs of the
 Keras model's input shape and random targets for its loss. The loss and optimizer are the Keras model's compiled
 ones (else mean squared error and Adam). Levels: :data:`ptref.parity.LEVELS`; see :mod:`ptref.parity.engine`.

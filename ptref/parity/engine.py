@@ -455,7 +455,8 @@ def trajectory_checks(model: str, what: str, keras_losses: list[float], torch_lo
         "keras_loss": keras_losses.tolist(), "torch_loss": torch_losses.tolist(), "loss_rel_gap": loss_gap.tolist(),
         "weight_abs_gap": [float(g) for g in weight_gap], "max_loss_rel_gap": float(loss_gap.max(initial=0.0)),
     }
-    worst_step = int(np.argmax(loss_gap)) if loss_gap.size else 0
+    beyond = np.flatnonzero(loss_gap > loss_tolerance.value)  # the first step where the runs part, else the worst
+    worst_step = int(beyond[0]) if beyond.size else int(np.argmax(loss_gap)) if loss_gap.size else 0
     worst_weight = int(np.argmax([f[0] for f in final])) if final else 0
     loss = Check("trajectory", model, what + ": loss per step", float(np.max(np.abs(keras_losses - torch_losses))),
                  float(loss_gap.max(initial=0.0)), loss_tolerance, where=f"step {worst_step}", details=details)
