@@ -4,12 +4,11 @@ For every Keras optimizer: the same float32 weights get the same 100 gradients (
 where epsilon conventions dominate) in Keras, in ptref.optim (Keras-exact), in the nearest ``torch.optim``
 configuration, and in ``torch.optim`` with its own defaults but Keras's learning rate. Reported: max |w - w_keras|.
 
-Run: ``PYTHONPATH=. python compare/optimizer_drift.py`` (about a minute; needs TensorFlow).
+Run: ``python -m compare.optimizer_drift`` (about a minute; needs TensorFlow).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,8 +18,8 @@ keras = import_keras()
 import torch  # noqa: E402
 from torch.optim.lr_scheduler import LambdaLR  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).parent))
-from optimizer_feed import STEPS, gradient_stream, initial_weights, max_diff, run_keras, run_torch  # noqa: E402
+
+from compare.optimizer_feed import STEPS, gradient_stream, initial_weights, max_diff, run_keras, run_torch  # noqa: E402
 
 import ptref.optim as optim  # noqa: E402
 from ptref.optim import schedules  # noqa: E402

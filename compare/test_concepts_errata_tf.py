@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from test_concepts_tf import ran as ran_lesson  # compare/ is on sys.path under pytest
+from compare.test_concepts_tf import ran as ran_lesson
 
 RTOL, ATOL = 1e-5, 1e-6
 

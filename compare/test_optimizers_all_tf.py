@@ -18,7 +18,7 @@ import tensorflow as tf
 import torch
 
 import ptref.optim as optim
-from optimizer_feed import gradient_stream, run_keras, run_torch
+from compare.optimizer_feed import gradient_stream, run_keras, run_torch
 from ptref.optim import schedules
 
 K = keras.optimizers

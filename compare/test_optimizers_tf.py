@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import ptref.optim as optim
-from optimizer_feed import gradient_stream, max_diff, run_keras, run_torch
+from compare.optimizer_feed import gradient_stream, max_diff, run_keras, run_torch
 from ptref.optim import schedules
 
 TOLERANCE = 1e-6
