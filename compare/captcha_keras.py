@@ -12,16 +12,14 @@ and the 40-vector targets.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere in the checkout
 
-import torch._dynamo  # noqa: E402,F401  (before TensorFlow: see compare/conftest.py)
+from ptref.parity.tf import import_keras  # noqa: E402  (the one TensorFlow bootstrap)
 
-import keras  # noqa: E402
+keras = import_keras()
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 

@@ -17,18 +17,15 @@ the means agree when |mean_k − mean_p| <= 3 σ_Δ.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # Eigen kernels, as the parity suite (compare/conftest.py)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere in the checkout
 
-import torch._dynamo  # noqa: E402,F401  (before TensorFlow: see compare/conftest.py)
+from ptref.parity.tf import import_keras  # noqa: E402  (the one TensorFlow bootstrap)
 
-import keras  # noqa: E402
+keras = import_keras()
 import lightning.pytorch as pl  # noqa: E402
 import numpy as np  # noqa: E402
 

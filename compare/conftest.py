@@ -1,26 +1,21 @@
 """The parity suite needs TensorFlow running for real: a missing TensorFlow or a skipped test is a failure.
 
-Import order matters: with TensorFlow loaded first, the first ``import torch._dynamo`` (which any
-torch optimizer triggers) aborts the interpreter with ``LLVM ERROR: ... registered more than once``.
-Importing ``torch._dynamo`` here, before anything imports TensorFlow, makes the suite immune to it.
+TensorFlow is imported here, through the one bootstrap (:func:`ptref.parity.tf.import_tensorflow`), before any test
+module imports it: ``torch._dynamo`` first (else the first torch optimizer aborts the process on an LLVM option
+clash), and ``TF_ENABLE_ONEDNN_OPTS=0`` unless the environment chose otherwise: TensorFlow reads it only when it is
+imported, and the tolerances in ``ptref/parity/tolerance.py`` are stated for the Eigen kernels it selects.
 """
 
 from __future__ import annotations
 
-import os
+import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import torch._dynamo  # noqa: E402,F401  (must precede TensorFlow, see above)
-
-import pytest  # noqa: E402
+from ptref.parity.tf import TensorFlowMissing, import_tensorflow
 
 try:
-    import tensorflow as tf  # noqa: E402
-except ImportError as error:  # pragma: no cover - exercised only without the extra
-    raise pytest.UsageError(
-        f"the parity suite in compare/ needs TensorFlow ({error}); install it with: pip install -e '.[compare]'"
-    ) from error
+    import_tensorflow()
+except TensorFlowMissing as error:  # pragma: no cover - exercised only without the extra
+    raise pytest.UsageError(f"the parity suite in compare/ needs TensorFlow: {error}") from error
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -9,17 +9,13 @@ Run: ``PYTHONPATH=. python compare/optimizer_drift.py`` (about a minute; needs T
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from ptref.parity.tf import import_keras  # noqa: E402  (the one TensorFlow bootstrap)
 
-import torch._dynamo  # noqa: E402,F401  (must precede TensorFlow, see compare/conftest.py)
-
-import keras  # noqa: E402
+keras = import_keras()
 import torch  # noqa: E402
 from torch.optim.lr_scheduler import LambdaLR  # noqa: E402
 

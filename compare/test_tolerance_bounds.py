@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compare.training import _trajectory_result
-from compare.tolerances import GRADIENT, TRAJECTORY_LOSS, TRAJECTORY_WEIGHTS, Tolerance
+from ptref.parity import trajectory_checks
+from ptref.parity.tolerance import GRADIENT, TRAJECTORY_LOSS, TRAJECTORY_WEIGHTS, Tolerance
 
 KERAS_LOSSES = 2.3 * 0.8 ** np.arange(50)  # 2.3 down to 4e-5, as a run that fits its data
 ROUND_OFF = 1e-6  # ~4 float32 ulps of the run's largest loss
@@ -18,8 +18,8 @@ ROUND_OFF = 1e-6  # ~4 float32 ulps of the run's largest loss
 
 def loss_check(ptref_losses: np.ndarray):
     weights = [np.ones((3, 2), np.float32)]
-    loss, _ = _trajectory_result("made-up", "50 steps", KERAS_LOSSES.tolist(), ptref_losses.tolist(),
-                                 [0.0] * 50, weights, weights, TRAJECTORY_WEIGHTS)
+    loss, _ = trajectory_checks("made-up", "50 steps", KERAS_LOSSES.tolist(), ptref_losses.tolist(),
+                                [0.0] * 50, weights, weights, TRAJECTORY_WEIGHTS)
     return loss
 
 

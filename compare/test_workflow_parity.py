@@ -10,22 +10,22 @@ import pytest
 
 from compare import checks, teeth as wrong
 from compare.workflows import WORKFLOWS
+from ptref.parity import Check
 
 
-def assert_ok(result: checks.Result) -> None:
-    assert result.ok, (
-        f"{result.workflow}: {result.what}: {result.tolerance.kind} diff {result.metric:.3g} vs tolerance "
-        f"{result.tolerance.value:g} ({result.verdict}); {result.tolerance.reason}"
-    )
+def assert_ok(result: Check) -> None:
+    assert result.ok, result.message()
 
 
 @pytest.mark.forward
 @pytest.mark.parametrize("direction", ["keras->ptref", "ptref->keras"])
 @pytest.mark.parametrize("workflow", WORKFLOWS)
 def test_outputs_agree_on_real_data_with_transferred_weights(workflow: str, direction: str) -> None:
-    result = checks.forward(workflow, direction)
-    assert result.details["examples"] == (47 if workflow == "house_price" else 256)
-    assert_ok(result)
+    outputs, layers = checks.forward(workflow, direction)
+    assert outputs.details["examples"] == (47 if workflow == "house_price" else 256)
+    assert len(layers.details["per_layer"]) >= 1
+    assert_ok(outputs)
+    assert_ok(layers)
 
 
 @pytest.mark.gradient
@@ -54,6 +54,7 @@ def test_wrong_weight_mapping_fails_forward_parity(teeth: str) -> None:
     result = wrong.TEETH[teeth]()
     assert result.expect_failure and not result.within, f"{teeth} went unnoticed: diff {result.metric:.3g}"
     assert result.metric > 100 * result.tolerance.value  # by a wide margin, not by luck
+    assert result.where.split(" ↔ ")[0] == result.details["broken_layer"], result.where  # the layer that parts
 
 
 @pytest.mark.step

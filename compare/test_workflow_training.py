@@ -14,7 +14,7 @@ from compare.tolerances import TRAJECTORY_LOSS
 @pytest.mark.parametrize("workflow", ["softmax", "mlp", "cnn", "cnn_bn"])
 def test_fifty_adam_steps_follow_the_keras_trajectory(workflow: str) -> None:
     loss, weights = training.trajectory(workflow, steps=50, batch_size=32)
-    assert len(loss.details["ptref_loss"]) == len(loss.details["keras_loss"]) == 50
+    assert len(loss.details["torch_loss"]) == len(loss.details["keras_loss"]) == 50
     assert loss.details["keras_loss"][-1] < loss.details["keras_loss"][0]  # it trained: the check is not vacuous
     assert loss.ok, f"loss per step: max rel gap {loss.metric:.3g} > {TRAJECTORY_LOSS.value}"
     assert weights.ok, f"final weights: max abs gap {weights.metric:.3g} > {weights.tolerance.value}"

@@ -11,14 +11,11 @@ Run: ``PYTHONPATH=. python compare/texts_own_code.py [name ...]`` (needs TensorF
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from ptref.parity.tf import import_keras  # noqa: E402  (the one TensorFlow bootstrap)
 
-import torch._dynamo  # noqa: E402,F401  (must precede TensorFlow, see compare/conftest.py)
-
-import keras  # noqa: E402
+keras = import_keras()
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from keras import layers  # noqa: E402

@@ -10,21 +10,22 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from compare import workflows as W  # first: imports torch._dynamo before TensorFlow
-from compare.checks import Result, difference, keras_loss, keras_optimizer, transferred_pair
-from compare.tolerances import HOUSE_PRICE, MEASURED, STATISTICAL, TRAJECTORY_LOSS, TRAJECTORY_WEIGHTS
+import lightning.pytorch as pl
+import numpy as np
+import torch
 
-import keras  # noqa: E402
-import lightning.pytorch as pl  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import torch  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+from compare import workflows as W  # first: the TensorFlow bootstrap (ptref.parity.tf)
+from compare.checks import keras_optimizer_config, transferred_pair
+from compare.checks import batch as course_batch
+from compare.checks import keras_loss as course_keras_loss
+from compare.tolerances import HOUSE_PRICE, MEASURED, STATISTICAL
+from ptref import interop, parity
+from ptref.data import HousePriceDataModule, MNISTDataModule
+from ptref.models import LinearRegression, SoftmaxRegression
+from ptref.parity import Check, difference, trajectory_checks
+from ptref.parity.tf import import_keras, import_tensorflow
 
-import ptref.optim  # noqa: E402
-from ptref import interop  # noqa: E402
-from ptref.data import HousePriceDataModule, MNISTDataModule  # noqa: E402
-from ptref.models import LinearRegression, SoftmaxRegression  # noqa: E402
+keras, tf = import_keras(), import_tensorflow()
 
 
 class StepRecorder(pl.Callback):
@@ -52,63 +53,22 @@ def _quiet(model: pl.LightningModule) -> pl.LightningModule:
     return model
 
 
-def trajectory(name: str, steps: int = 50, batch_size: int = 32, optimizer: str = "adam") -> list[Result]:
+def trajectory(name: str, steps: int = 50, batch_size: int = 32, optimizer: str = "adam") -> list[Check]:
     """N steps from Keras's initial weights on the same batches in the same order (no dropout in these models).
 
-    Keras: a ``tf.function`` ``GradientTape`` step with a Keras optimizer. ptref: ``Trainer.fit`` with the
-    ptref optimizer built from the Keras optimizer's config. Compared: loss per step (relative) and the weights
-    after every step (the report plots how the gap grows), final weights against the tolerance.
+    Keras: a ``tf.function`` ``GradientTape`` step with a Keras optimizer. ptref: the model's own ``training_step``
+    through ``Trainer.fit``, with the ptref optimizer built from the Keras optimizer's config
+    (:func:`ptref.parity.trajectory`). Compared: loss per step (relative), the weights after every step (the report
+    plots how the gap grows), final weights against the tolerance.
     """
-    pair = transferred_pair(name)
-    x, y = W.batch_for(name, steps * batch_size)
-    tf_optimizer = keras_optimizer(optimizer)
-    factory = ptref.optim.get(keras.optimizers.serialize(tf_optimizer))
-    model = _quiet(pair.ptref_model)
-    model.configure_optimizers = lambda: factory(model.parameters())
-    recorder = StepRecorder(pair.example_input)
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
-    _trainer(steps, [recorder]).fit(model, train_dataloaders=loader)
-
-    keras_model, variables = pair.keras_model, pair.keras_model.trainable_weights
-    tf_optimizer.build(variables)
-
-    @tf.function
-    def train_step(images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
-        with tf.GradientTape() as tape:
-            loss = keras_loss(pair, images, labels)
-        tf_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss
-
-    keras_x, keras_y = pair.to_keras_input(x), y.numpy()
-    keras_losses, weight_gap = [], []
-    for index in range(steps):
-        batch = slice(index * batch_size, (index + 1) * batch_size)
-        keras_losses.append(float(train_step(keras_x[batch], keras_y[batch])))
-        weight_gap.append(max(difference(a, b)[0] for a, b in zip(keras_model.get_weights(), recorder.weights[index])))
-    return _trajectory_result(name, f"{steps} {optimizer} steps, batch {batch_size}", keras_losses, recorder.losses,
-                              weight_gap, keras_model.get_weights(), recorder.weights[-1], TRAJECTORY_WEIGHTS)
+    course, p = transferred_pair(name)
+    _quiet(course.ptref_model)
+    x, y = course_batch(course, steps * batch_size)
+    return parity.trajectory(p, x, y, course_keras_loss(name), keras_optimizer_config(optimizer), steps, batch_size,
+                             training_step=True)
 
 
-def _trajectory_result(
-    name: str, what: str, keras_losses: list[float], ptref_losses: list[float], weight_gap: list[float],
-    keras_final: list[np.ndarray], ptref_final: list[np.ndarray], tolerance: Any,
-) -> list[Result]:
-    keras_losses, ptref_losses = np.array(keras_losses), np.array(ptref_losses)
-    loss_gap = TRAJECTORY_LOSS.gap(ptref_losses, keras_losses)  # relative, floored near zero
-    final = [difference(a, b) for a, b in zip(keras_final, ptref_final)]
-    details = {
-        "keras_loss": keras_losses.tolist(), "ptref_loss": ptref_losses.tolist(),
-        "loss_rel_gap": loss_gap.tolist(), "weight_abs_gap": [float(g) for g in weight_gap],
-        "max_loss_rel_gap": float(loss_gap.max()), "loss_tolerance": TRAJECTORY_LOSS.value,
-    }
-    abs_diff, rel_diff = max(f[0] for f in final), max(f[1] for f in final)
-    result = Result("trajectory", name, what + ": final weights", abs_diff, rel_diff, tolerance, details=details)
-    loss = Result("trajectory", name, what + ": loss per step", float(np.max(np.abs(keras_losses - ptref_losses))),
-                  float(loss_gap.max()), TRAJECTORY_LOSS, details=details)
-    return [loss, result]
-
-
-def house_price_tf1(steps: int = 200, learning_rate: float = 0.01, bias_column: bool = True) -> list[Result]:
+def house_price_tf1(steps: int = 200, learning_rate: float = 0.01, bias_column: bool = True) -> list[Check]:
     """The course's TF1 program (placeholders, ``X·W`` with the ones column, 1/(2m) loss, Session) vs Lightning."""
     features, targets = W.house_price_data()
     X = np.concatenate([np.ones((len(features), 1), np.float32), features.numpy()], axis=1)
@@ -138,13 +98,13 @@ def house_price_tf1(steps: int = 200, learning_rate: float = 0.01, bias_column: 
     as_keras = [[w[1:], w[0]] for w in tf1_weights]
     gap = [max(difference(a, b)[0] for a, b in zip(k, p)) for k, p in zip(as_keras, recorder.weights)]
     form = "X·W with ones column" if bias_column else "nn.Linear"
-    return _trajectory_result("house_price", f"{steps} GD steps, TF1 Session vs Lightning ({form})", tf1_losses,
-                              recorder.losses, gap, as_keras[-1], recorder.weights[-1], HOUSE_PRICE)
+    return trajectory_checks("house_price", f"{steps} GD steps, TF1 Session vs Lightning ({form})", tf1_losses,
+                             recorder.losses, gap, as_keras[-1], recorder.weights[-1], HOUSE_PRICE)
 
 
 def statistical(
     seeds: tuple[int, ...] = (0, 1, 2), epochs: int = 2, batch_size: int = 128, init_effect: bool = True
-) -> list[Result]:
+) -> list[Check]:
     """Softmax regression trained by each framework with its own random draws, 3 seeds: mean t10k test accuracy.
 
     Keras: ``compile(Adam(1e-3), sparse_categorical_crossentropy)`` + ``fit(shuffle=True)`` + ``evaluate``.
@@ -176,10 +136,10 @@ def statistical(
     details: dict[str, Any] = {"accuracies": accuracies, "means": means, "epochs": epochs, "seeds": list(seeds)}
     what = f"mean test accuracy (points), {len(seeds)} seeds, {epochs} epochs"
     gap = abs(means["keras"] - means["ptref (keras init)"])
-    results = [Result("statistical", "softmax", what + ": Keras vs ptref", gap, gap / means["keras"], STATISTICAL,
+    results = [Check("statistical", "softmax", what + ": Keras vs ptref", gap, gap / means["keras"], STATISTICAL,
                       details=details)]
     if init_effect:
         effect = abs(means["ptref (torch init)"] - means["ptref (keras init)"])
-        results.append(Result("statistical", "softmax", what + ": ptref, torch init vs Keras init", effect,
+        results.append(Check("statistical", "softmax", what + ": ptref, torch init vs Keras init", effect,
                               effect / means["keras"], MEASURED, details=details))
     return results

@@ -1,8 +1,7 @@
 """The course's workflows twice: the Keras model a TensorFlow user writes, and the ptref model it maps to.
 
-Importing this module imports ``torch._dynamo`` before TensorFlow (see ``compare/conftest.py``) and turns
-TensorFlow's oneDNN kernels off, so Keras runs the Eigen kernels whose float32 results the tolerances in
-:mod:`compare.tolerances` are stated for.
+TensorFlow comes through :func:`ptref.parity.tf.import_keras` (``torch._dynamo`` first; oneDNN off unless the
+environment chose), the one bootstrap of the suite.
 """
 
 from __future__ import annotations
@@ -12,20 +11,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import numpy as np
+import torch
+from torch import nn
 
-import torch._dynamo  # noqa: E402,F401  (must precede TensorFlow: LLVM option clash otherwise)
+from ptref.data import HousePriceDataModule, MNISTDataModule
+from ptref.models import CNN, MLP, LinearRegression, SoftmaxRegression
+from ptref.models.classifier import ImageClassifier
+from ptref.nn import BatchNormalization
+from ptref.parity.tf import import_keras
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from ptref.data import HousePriceDataModule, MNISTDataModule  # noqa: E402
-from ptref.models import CNN, MLP, LinearRegression, SoftmaxRegression  # noqa: E402
-from ptref.models.classifier import ImageClassifier  # noqa: E402
-from ptref.nn import BatchNormalization  # noqa: E402
+keras = import_keras()
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PTREF_SHARED", REPO.parent / "shared"))

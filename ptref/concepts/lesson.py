@@ -14,7 +14,6 @@ import ast
 import importlib
 import importlib.util
 import inspect
-import os
 import shutil
 import warnings
 from collections.abc import Callable, Sequence
@@ -100,17 +99,12 @@ def load_twin(name: str) -> ModuleType:
         raise TwinUnavailable(
             f"{path} not found: the TensorFlow twins ship with a source checkout of ptref (git clone), not the wheel"
         )
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # oneDNN's reordered float32 sums move Keras outputs by ~2e-6; off, TensorFlow prints PyTorch's digits
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    import torch._dynamo  # noqa: F401  (TensorFlow loaded first makes this import abort on an LLVM option clash)
+    from ptref.parity.tf import TensorFlowMissing, import_tensorflow
 
     try:
-        importlib.import_module("tensorflow")
-    except ImportError as error:
-        raise TwinUnavailable(
-            f"TensorFlow is not installed ({error}); pip install -e '.[compare]' to run its side"
-        ) from error
+        import_tensorflow()  # oneDNN off there: TensorFlow's sums in Eigen's order print PyTorch's digits
+    except TensorFlowMissing as error:
+        raise TwinUnavailable(f"{error} to run its side") from error
     spec = importlib.util.spec_from_file_location(f"ptref_tf_twin_{name}", path)
     module = importlib.util.module_from_spec(spec)
     try:

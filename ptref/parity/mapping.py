@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,7 @@ class WeightLink:
     to_torch: Convert = _same
     to_keras: Convert = _same
     trainable: bool = True  # False for moving statistics (BatchNormalization's moving_mean/variance)
+    index: Any = None  # the part ``tensor[index]`` of the torch tensor that holds it (None: the whole tensor)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class LayerLink:
     keras: str
     torch: str
     layout: str = "same"
+    activation: str | None = None  # Keras's fused activation (``Dense(..., activation="relu")``) that the torch
+    # module's output still needs: applied (Keras's own function) to the torch output before comparing
 
 
 @dataclass
@@ -58,3 +62,4 @@ class KerasMap:
 
     weights: list[WeightLink] = field(default_factory=list)
     layers: list[LayerLink] = field(default_factory=list)
+    input_layout: str = "same"  # "channels_first": the torch model takes Keras's (N, ..., C) input as (N, C, ...)
