@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from ptref.parity.infer import keras_weight_key
 from ptref.port.graph import Graph, Node, Tensor
