@@ -8,7 +8,8 @@ one optimizer step, with the tolerances of :mod:`compare.tolerances`. Inputs go 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch

@@ -8,7 +8,8 @@ return the layer-by-layer check, whose ``where`` must name the broken layer (``d
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 from compare import workflows as W  # first: the TensorFlow bootstrap (ptref.parity.tf)
-from compare.checks import keras_optimizer_config, transferred_pair
 from compare.checks import batch as course_batch
 from compare.checks import keras_loss as course_keras_loss
+from compare.checks import keras_optimizer_config, transferred_pair
 from compare.tolerances import HOUSE_PRICE, MEASURED, STATISTICAL
 from ptref import interop, parity
 from ptref.data import HousePriceDataModule, MNISTDataModule

@@ -12,7 +12,16 @@ the map is inferred by layer order (:mod:`ptref.parity.infer`). Tolerances and t
 """
 
 from ptref.parity.api import LEVELS, assert_parity, compare_models, random_targets
-from ptref.parity.engine import ModelPair, forward, gradient, pair, round_trip, step, trajectory, trajectory_checks
+from ptref.parity.engine import (
+    ModelPair,
+    forward,
+    gradient,
+    pair,
+    round_trip,
+    step,
+    trajectory,
+    trajectory_checks,
+)
 from ptref.parity.infer import infer_map
 from ptref.parity.mapping import KerasMap, LayerLink, WeightLink
 from ptref.parity.report import Check, ParityReport, difference
