@@ -186,12 +186,6 @@ def test_bad_input_is_one_line_exit_1(case: str, tmp_path: Path, capsys: pytest.
     assert error.startswith("ptref: ") and "\n" not in error and expected in error, error
 
 
-def test_ptref_help_lists_port(capsys: pytest.CaptureFixture) -> None:
-    with pytest.raises(SystemExit):
-        ptref_main(["--help"])
-    assert any(line.split()[:1] == ["port"] for line in capsys.readouterr().out.splitlines())
-
-
 @pytest.mark.parametrize("name", ["text_cnn", "bidirectional_lstm", "sequence_layers"])
 def test_sequence_models_port_with_a_passing_report(name: str, tmp_path: Path) -> None:
     """Embeddings (sparse Keras gradients), recurrent cells and Bidirectional (weights nested in the layer),

@@ -153,8 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = ["model.py", "weights.pt", *(["fit.yaml"] if config else []), *written]
     print(f"ptref port: {args.model} → {args.out}/ ({', '.join(files)})")
     for check in report.checks:
-        print(f"  {check.verdict:4} {check.level:10} {check.what}: max abs diff {check.max_abs:.3g} "
-              f"(tolerance {check.tolerance.value:g} {check.tolerance.kind})")
+        print(f"  {check.verdict:4} {check.level:10} {check.what}: max abs diff {check.max_abs:.3g}; "
+              f"{check.tolerance.name} {check.metric:.3g} <= {check.tolerance.value:g} {check.tolerance.kind}?")
     print(f"train it: ptref fit --config {config}" if config else
           f"no fit.yaml: {model.name!r} was saved without compile(); compile it before saving to port its training")
     if report.failures:
