@@ -17,12 +17,15 @@ The ONNX tools live outside ptref's environment (a separate virtualenv that sees
     /work/onnxvenv/bin/pip install -c constraints.txt tf2onnx onnx onnx2torch onnxruntime   # pins TF's protobuf/numpy
     PYTHONPATH=. OMP_NUM_THREADS=1 /work/onnxvenv/bin/python benchmarks/port_vs_onnx.py [--markdown]
 
-Prints one row per model (``--markdown``: the table ``docs/port.md`` carries).
+Prints one row per model and tool (``--markdown``: the table ``docs/port.md`` carries). The ``ptref port`` rows
+are ``ptref.port.from_keras`` in its default layout (images channels first, compared after moving the channels
+back; sequences and vectors as Keras has them).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 import traceback
 from collections.abc import Callable
@@ -215,12 +218,24 @@ def rows() -> list[dict[str, Any]]:
     return table
 
 
+def converted_text(column: dict[str, Any]) -> str:
+    """The "converted?" cell: yes (and how, when not the first way tried), or no and why, in a few words."""
+    text = column.get("converted", "?")
+    if text == "yes":
+        how = column.get("how", "from_keras")
+        return "yes" if how == "from_keras" else f"yes, by {how}"
+    missing = re.search(r"operation_type='(\w+)'", text)
+    if missing:
+        return f"**no**: onnx2torch has no `{missing.group(1)}` converter"
+    return "**no**: " + text.removeprefix("no: ").replace("|", "/")
+
+
 def cell(column: dict[str, Any], keras_differs: bool) -> list[str]:
     if column.get("converted") != "yes":
-        return [column.get("converted", "?").replace("|", "/"), "", "", "", "", ""]
+        return [converted_text(column), "", "", "", "", ""]
     kept = ("yes" if column["train_eval"] else "**no**") if keras_differs else "n/a"
-    return ["yes", f"{column['abs']:.1e} / {column['rel']:.1e}", f"{100 * column['trainable']:.0f}%", kept,
-            column["wrappers"], column.get("layout", "")]
+    return [converted_text(column), f"{column['abs']:.1e} / {column['rel']:.1e}", f"{100 * column['trainable']:.0f}%",
+            kept, column["wrappers"], column.get("layout", "")]
 
 
 def markdown(table: list[dict[str, Any]]) -> str:

@@ -60,6 +60,7 @@ EXTRA_COMMANDS = {
     "lesson": ("ptref.concepts.lesson", "Each course concept in TensorFlow and in PyTorch, side by side."),
     "env": ("ptref.env", "Versions, the accelerators of this machine, and what accelerator=auto picks."),
     "compare": ("ptref.compare", "Check a Keras model and a torch model level by level; write the report."),
+    "port": ("ptref.port.command", "Port a Keras model to PyTorch: source, weights, fit.yaml and its parity report."),
     "bench": ("ptref.bench", "Training throughput: ptref vs a plain PyTorch loop vs Keras fit."),
     "serve": ("ptref.serve", "Serve a trained image model over HTTP (LitServe), with a demo page."),
 }

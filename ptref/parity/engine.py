@@ -61,7 +61,7 @@ class ModelPair:
     variables: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        names = keras_weight_names(self.keras_model)
+        names = keras_weight_names(self.keras_model, {link.keras for link in self.map.weights})
         self.variables = {names[id(w)]: w for w in self.keras_model.weights}
         missing = [link.keras for link in self.map.weights if link.keras not in self.variables]
         if missing:
@@ -93,7 +93,8 @@ class ModelPair:
         """Copy every mapped Keras weight into the torch model (bit copies through ``to_torch``)."""
         with torch.no_grad():
             for link in self.map.weights:
-                value = torch.from_numpy(np.ascontiguousarray(link.to_torch(np.asarray(self.variables[link.keras]))))
+                array = np.array(link.to_torch(np.asarray(self.variables[link.keras])), order="C")  # 0-d stays 0-d
+                value = torch.from_numpy(array)
                 target = self.tensor(link)
                 if tuple(value.shape) != tuple(target.shape):
                     raise ValueError(f"Keras weight {link.keras} {tuple(value.shape)} maps to torch {link.torch} "
@@ -296,7 +297,8 @@ def gradient(p: ModelPair, x: np.ndarray, y: np.ndarray, loss: Any, torch_loss: 
             value = keras_loss_fn(loss)(y, p.keras_model(x, training=True))
         names = {id(v): n for n, v in p.variables.items()}
         variables = [v for v in p.keras_model.trainable_weights if names.get(id(v)) in mine]
-        theirs = {names[id(v)]: np.asarray(g) for v, g in zip(variables, tape.gradient(value, variables))}
+        theirs = {names[id(v)]: np.asarray(tf.convert_to_tensor(g))  # an Embedding's gradient is IndexedSlices
+                  for v, g in zip(variables, tape.gradient(value, variables))}
     scale = max(float(np.max(np.abs(g), initial=0.0)) for g in theirs.values())
     per_parameter = {n: (difference(g, mine[n])[0], float(np.max(tolerance.gap(mine[n], g, scale), initial=0.0)))
                      for n, g in theirs.items()}
@@ -484,7 +486,7 @@ def round_trip(p: ModelPair) -> list[Check]:
             path = f"{folder}/model.keras"
             p.keras_model.save(path)
             loaded = keras.models.load_model(path, compile=False)
-        names = keras_weight_names(loaded)
+        names = keras_weight_names(loaded, set(original))
         from_file = {names[id(w)]: np.asarray(w) for w in loaded.weights}
         third = [difference(original[n], from_file[n]) for n in original if n in from_file]
     return [

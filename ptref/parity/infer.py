@@ -16,6 +16,7 @@ Each pair gives
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -33,9 +34,25 @@ ACTIVATIONS: dict[type[nn.Module], str] = {
 _CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
-def keras_weight_names(keras_model: Any) -> dict[int, str]:
-    """``id(variable) -> "<layer name>/<weight name>"`` for every weight of the model's layers."""
-    return {id(w): f"{layer.name}/{w.name}" for layer in keras_model.layers for w in layer.weights}
+def keras_weight_names(keras_model: Any, keys: Collection[str] = ()) -> dict[int, str]:
+    """``id(variable) -> "<layer name>/<weight name>"`` for every weight of the model's layers; a weight whose
+    :func:`keras_weight_key` is in ``keys`` (a map that names nested weights, such as Bidirectional's two
+    ``kernel``) goes by that key instead."""
+    names = {}
+    for layer in keras_model.layers:
+        for w in layer.weights:
+            key = keras_weight_key(layer, w)
+            names[id(w)] = key if key in keys else f"{layer.name}/{w.name}"
+    return names
+
+
+def keras_weight_key(layer: Any, variable: Any) -> str:
+    """``"<layer name>/<path inside the layer>"`` (``dense/kernel``, ``bidirectional/forward_lstm/lstm_cell/kernel``)
+    whatever model the layer sits in (a Sequential prefixes its own name to the paths; a reloaded Bidirectional
+    drops its own)."""
+    parts = variable.path.split("/")
+    inside = parts[parts.index(layer.name) + 1 :] if layer.name in parts else parts
+    return "/".join([layer.name, *inside])
 
 
 def infer_map(keras_model: Any, torch_model: nn.Module, keras_input: np.ndarray) -> KerasMap:

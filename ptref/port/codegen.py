@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
+from ptref.parity.infer import keras_weight_key
 from ptref.port.graph import Graph, Node, Tensor
 from ptref.port.layers import ANY, CHANNELS_FIRST, CHANNELS_LAST, Site
 from ptref.port.table import TRANSLATORS
@@ -51,15 +51,6 @@ def torch_shape(tensor: Tensor, layout: str) -> str:
     if tensor_layout(tensor, layout) == CHANNELS_FIRST:
         sizes = [sizes[0], sizes[-1], *sizes[1:-1]]
     return f"({', '.join(sizes)})"
-
-
-def keras_weight_key(layer: Any, variable: Any) -> str:
-    """``"<layer name>/<path inside the layer>"`` (``dense/kernel``, ``bidirectional/forward_lstm/lstm_cell/kernel``)
-    whatever model the layer sits in (a Sequential prefixes its own name to the paths; a reloaded Bidirectional
-    drops its own)."""
-    parts = variable.path.split("/")
-    inside = parts[parts.index(layer.name) + 1 :] if layer.name in parts else parts
-    return "/".join([layer.name, *inside])
 
 
 @dataclass
@@ -133,12 +124,20 @@ def generate(graph: Graph, class_name: str, layout: str) -> str:
         shapes=shapes, results=results, outputs=outputs, layout=layout,
         init=_indent(parts.init, 8), forward=_indent(parts.forward, 8),
         weights=_indent(parts.weights, 16), layers=_indent(parts.layers, 16),
+        input_layout=_quote(input_layout(graph, layout)),
     )
     imports = ["from pathlib import Path", "", "import torch", "from torch import Tensor, nn", ""]
     imports += [f"import {m}" for m in ("ptref.nn", "ptref.port.convert") if f"{m}." in body]
     imports += ["from ptref.parity.mapping import KerasMap, LayerLink, WeightLink"]
     header = f'"""{class_name}: the Keras model {graph.name!r} ported to PyTorch by ptref.port.\n\n{_LAYOUT_TEXT[layout]}\n"""\n'
     return header + "\n" + "\n".join(imports) + "\n" + body
+
+
+def input_layout(graph: Graph, layout: str) -> str:
+    """``KerasMap.input_layout``: ``"channels_first"`` when the module takes images channels first (the parity
+    engine then moves Keras's ``(N, H, W, C)`` inputs to ``(N, C, H, W)``), ``"same"`` when it takes Keras's layout."""
+    moved = [tensor_layout(t, layout) == CHANNELS_FIRST for t in graph.inputs]
+    return CHANNELS_FIRST if any(moved) else "same"
 
 
 def _indent(lines: list[str], spaces: int) -> str:
@@ -170,6 +169,7 @@ class {cls}(nn.Module):
             layers=[
 {layers}
             ],
+            input_layout={input_layout},
         )
 
 

@@ -61,6 +61,9 @@ def fit_config(
     setup = check_compile_config(compile_config)
     folder = Path(folder).resolve()
     example_shape, x_dtype, images = keras_input_layout(keras_model)
+    channels_first = images if channels_first is None else channels_first
+    if images and not channels_first:  # a port that keeps Keras's layout takes (N, H, W, C)
+        example_shape = [1, *example_shape[2:], example_shape[1]]
     return {
         "seed_everything": seed,
         "trainer": {
@@ -85,7 +88,7 @@ def fit_config(
                 "batch_size": batch_size,
                 "validation_split": validation_split,
                 "shuffle": shuffle,
-                "channels_first": images if channels_first is None else channels_first,
+                "channels_first": channels_first,
                 "x_dtype": x_dtype,
             },
         },

@@ -324,8 +324,8 @@ class CompiledModel(pl.LightningModule):
 
 
 def load_module(module_file: str, module_function: str = "load_model") -> nn.Module:
-    """``module_function()`` of the Python file ``module_file`` (the port's ``DIR/model.py``), without touching
-    ``sys.path``."""
+    """``module_function()`` of the Python file ``module_file`` (the port's ``DIR/model.py``), loaded by its path:
+    the import path stays as it is."""
     path = Path(module_file)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such Python file (module_file)")
