@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers import QUIET
 from ptref.cli import main
 from ptref.errors import user_error
 from ptref.models import LinearRegression
@@ -19,7 +20,6 @@ from ptref.models import LinearRegression
 REPO = Path(__file__).resolve().parents[1]
 HOUSE = str(REPO / "experiments" / "house_price.yaml")
 SOFTMAX = str(REPO / "experiments" / "mnist_softmax_t10k.yaml")
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
 def ptref(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

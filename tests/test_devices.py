@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import torch
 from lightning.fabric.accelerators.xla import XLAAccelerator as FabricXLAAccelerator
-from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch import Trainer
 from lightning.pytorch.accelerators import CPUAccelerator, CUDAAccelerator, MPSAccelerator
 
 from ptref import devices
-from ptref.cli import PtrefCLI, main
+from ptref.cli import build_cli, main
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,10 +87,8 @@ def test_an_explicit_accelerator_is_left_alone():
 
 def cli_trainer(*flags: str) -> Trainer:
     """The Trainer that ``ptref fit --config experiments/house_price.yaml <flags>`` would train with."""
-    cli = PtrefCLI(
-        LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True, run=False,
-        args=["--config", str(REPO / "experiments" / "house_price.yaml"), "--trainer.logger", "false", *flags],
-    )
+    cli = build_cli(["--config", str(REPO / "experiments" / "house_price.yaml"), "--trainer.logger", "false", *flags],
+                    run=False)
     return cli.trainer
 
 

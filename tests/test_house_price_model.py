@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import QUIET
 from ptref.cli import main
 from ptref.data import HousePriceDataModule
 from ptref.models import LinearRegression
 
 REPO = Path(__file__).resolve().parents[1]
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
 def fit(out: Path, *extra: str, config: str = "house_price.yaml") -> dict[str, np.ndarray]:
@@ -47,12 +47,9 @@ def numpy_gradient_descent(csv_path: Path, epochs: int = 500, lr: float = 0.01):
 
 
 @pytest.fixture(scope="module")
-def course_run(tmp_path_factory):
-    shared = REPO.parent / "shared" / "datasets" / "house-price" / "data1.csv"
-    if not shared.exists():
-        pytest.fail(f"{shared} is missing (the course data is read from ../shared)")
+def course_run(tmp_path_factory, house_price_csv):
     out = tmp_path_factory.mktemp("course")
-    return shared, out, fit(out, "--data.csv_path", str(shared))
+    return house_price_csv, out, fit(out, "--data.csv_path", str(house_price_csv))
 
 
 def test_cli_reproduces_the_course_trajectory_against_numpy(course_run):

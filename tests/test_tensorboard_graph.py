@@ -22,13 +22,13 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.compat.proto.graph_pb2 import GraphDef
 from torch import nn
 
+from helpers import QUIET
 from ptref.cli import main
 from ptref.concepts import graphs
 from ptref.loggers import TensorBoardLogger
 from ptref.models import MLP
 
 REPO = Path(__file__).resolve().parents[1]
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
 @pytest.fixture(autouse=True)
