@@ -82,6 +82,10 @@ class SoftmaxRegression(MLP):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(hidden_sizes=[], **kwargs)
 
+    def build_network(self) -> nn.Module:
+        # Not MLP's: built from the CLI, the hyperparameters are the arguments given, and hidden_sizes is none.
+        return dense_stack(self.hparams.in_features, [], self.hparams.num_classes)
+
 
 def dense_stack(
     in_features: int, hidden_sizes: list[int], num_classes: int, activation: str = "relu", dropout: float = 0.0
