@@ -26,7 +26,7 @@ def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
 
 
 def save_figure(figure: Figure, path: Path, dpi: int = DPI) -> Path:
-    """Write ``figure`` to ``path`` (parent folders created), tightly laid out unless it has a layout; returns ``path``."""
+    """Write ``figure`` to ``path`` (parents created), tightly laid out unless it has a layout; returns ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if figure.get_layout_engine() is None:

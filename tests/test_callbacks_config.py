@@ -96,5 +96,6 @@ def test_a_model_predicts_in_dollars_with_the_statistics_it_was_trained_on(house
     with torch.no_grad():
         model.W.copy_(torch.tensor([[0.1], [0.8], [0.05]]))
         predicted = model.predict_step((table[:3, :2].float(),), 0).double().view(-1)
-    by_hand = (0.1 + z[:3, :2] @ torch.tensor([0.8, 0.05], dtype=torch.float64)) * table[:, 2].std() + table[:, 2].mean()
+    weights = torch.tensor([0.8, 0.05], dtype=torch.float64)
+    by_hand = (0.1 + z[:3, :2] @ weights) * table[:, 2].std() + table[:, 2].mean()
     torch.testing.assert_close(predicted, by_hand, rtol=1e-6, atol=0.0)  # float32 model: ~1e-7 relative per op

@@ -44,10 +44,9 @@ def bad(tmp_path_factory, mnist_t10k_dir) -> dict[str, Path]:
     """One bad input of each kind."""
     folder = tmp_path_factory.mktemp("bad")
     files = {name: folder / name for name in (
-        "with_header.csv", "one_feature.csv", "missing.csv", "broken.yaml", "random.ckpt", "custom.ckpt",
+        "with_header.csv", "missing.csv", "broken.yaml", "random.ckpt", "custom.ckpt",
         "digit.png", "idx")}
     files["with_header.csv"].write_text("area,bedrooms,price\n2104,3,399900\n1600,3,329900\n")
-    files["one_feature.csv"].write_text("2104,399900\n1600,329900\n2400,369000\n")
     files["broken.yaml"].write_text("trainer:\n  max_epochs: [1\n")
     files["random.ckpt"].write_bytes(random.Random(0).randbytes(512))
     torch.save({"state_dict": {}, "payload": Custom()}, files["custom.ckpt"])
@@ -84,9 +83,6 @@ USER_ERRORS = [
      lambda f: ["predict", "--config", HOUSE, "--data.predict_inputs", "[[2104, 3, 1]]",
                 "--ckpt_path", f["house.ckpt"]], 1,
      lambda f: ["predict_inputs"]),
-    ("one-feature data for a two-feature model",
-     lambda f: ["fit", "--config", HOUSE, "--data.csv_path", f["one_feature.csv"]], 1,
-     lambda f: [f["one_feature.csv"], "n_features"]),
     ("random bytes as checkpoint",
      lambda f: ["predict", "--config", HOUSE, "--data.predict_inputs", "[[2104, 3]]", "--ckpt_path", f["random.ckpt"]],
      1, lambda f: [f["random.ckpt"], "not a checkpoint"]),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import QUIET
+from helpers import QUIET, experiment
 from ptref.cli import main
 from ptref.data import HousePriceDataModule
 from ptref.models import LinearRegression
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def fit(out: Path, *extra: str, config: str = "house_price.yaml") -> dict[str, np.ndarray]:
     """Run ``ptref fit`` and return its per-epoch metrics read back from the CSV log."""
-    main(["fit", "--config", str(REPO / "experiments" / config), "--trainer.default_root_dir", str(out), *QUIET, *extra])
+    main(["fit", "--config", experiment(config), "--trainer.default_root_dir", str(out), *QUIET, *extra])
     # Lightning writes train_loss and the model writes w1, w2, b on rows of their own: merge them by step.
     by_step: dict[int, dict[str, float]] = {}
     with (out / "version_0" / "metrics.csv").open() as handle:

@@ -34,7 +34,7 @@ WORKFLOWS = {
 def xla_device_first():
     """Create the XLA device before any CPU backward: the other order trips an autograd assert in torch_xla 2.9."""
     os.environ.setdefault("PJRT_DEVICE", "CPU")
-    import torch_xla  # noqa: PLC0415 - only the XLA environment has it
+    import torch_xla  # only the XLA environment has it
 
     return torch_xla.device()
 
