@@ -153,7 +153,7 @@ def test_bugs_keep_their_traceback():
     with pytest.raises(RuntimeError) as from_torch:
         torch.zeros(2).view(3)
     with pytest.raises(ValueError) as on_purpose:
-        LinearRegression(loss="l1")
+        LinearRegression(n_features=2, loss="l1")
     assert user_error(unpacking.value) is None
     assert user_error(from_torch.value) is None
     assert user_error(on_purpose.value) == (str(on_purpose.value), 1)
