@@ -140,6 +140,6 @@ def test_keras_init_is_glorot_uniform_kernel_and_zero_bias():
 
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="loss must be one of"):
-        LinearRegression(loss="mae")
+        LinearRegression(n_features=2, loss="mae")
     with pytest.raises(ValueError, match="batch_size"):
         HousePriceDataModule(batch_size=0)
