@@ -171,6 +171,11 @@ class PtrefCLI(LightningCLI):
 
     before_fit = before_validate = before_test = before_predict = _safe_loading
 
+    def add_arguments_to_parser(self, parser: Any) -> None:
+        # A model that takes n_features (LinearRegression) gets the data's: given once, read from the data.
+        # Ignored for data modules without the attribute and models without the argument.
+        parser.link_arguments("data.n_features", "model.init_args.n_features", apply_on="instantiate")
+
     def init_parser(self, **kwargs: Any) -> Any:
         # allow_abbrev: argparse would take --trainer.max_epoch for --trainer.max_epochs. exit_on_error: raise
         # the error, main() prints it as one line instead of the usage text and the Union dump.
@@ -254,24 +259,35 @@ def run(argv: list[str]) -> int | None:
         return importlib.import_module(EXTRA_COMMANDS[argv[0]][0]).main(argv[1:])
 
     check_config_files(argv)
+    with known_noise_hidden():
+        build_cli(argv)
+    return None
+
+
+def build_cli(args: Sequence[str], run: bool = True) -> PtrefCLI:
+    """The ``ptref`` Lightning CLI on ``args``: the one place it is built (``ptref`` itself, benchmarks, tests).
+
+    ``run=True``: ``args`` starts with a subcommand (``fit``, ``test``, ...), which runs. ``run=False``: no
+    subcommand; the config is parsed and the trainer, model and data module are built, exactly as ``fit`` would
+    build them (``cli.trainer``, ``cli.model``, ``cli.datamodule``), and nothing runs.
+    """
     # Importing the packages registers their classes, so `--model LinearRegression` works by short name.
     importlib.import_module("ptref.data")
     importlib.import_module("ptref.models")
-    with known_noise_hidden():
-        PtrefCLI(
-            LightningModule,
-            LightningDataModule,
-            subclass_mode_model=True,
-            subclass_mode_data=True,
-            args=argv,
-            parser_kwargs={"prog": "ptref", "description": "ptref: the TensorFlow course in PyTorch + Lightning.",
-                           "epilog": EPILOG},
-            save_config_kwargs={"overwrite": True},
-            # ScaleLoss and FinalizeEMA: what Keras's fit does for an optimizer with a loss scale / an EMA (no-ops
-            # for any other optimizer)
-            trainer_defaults={
-                "callbacks": [RNGStateCheckpoint(), DivergenceGuard(), LearningRateCheck(), FlatModelSummary(),
-                              ScaleLoss(), FinalizeEMA()]
-            },
-        )
-    return None
+    return PtrefCLI(
+        LightningModule,
+        LightningDataModule,
+        subclass_mode_model=True,
+        subclass_mode_data=True,
+        args=list(args),
+        run=run,
+        parser_kwargs={"prog": "ptref", "description": "ptref: the TensorFlow course in PyTorch + Lightning.",
+                       "epilog": EPILOG},
+        save_config_kwargs={"overwrite": True},
+        # ScaleLoss and FinalizeEMA: what Keras's fit does for an optimizer with a loss scale / an EMA (no-ops
+        # for any other optimizer)
+        trainer_defaults={
+            "callbacks": [RNGStateCheckpoint(), DivergenceGuard(), LearningRateCheck(), FlatModelSummary(),
+                          ScaleLoss(), FinalizeEMA()]
+        },
+    )

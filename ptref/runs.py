@@ -37,9 +37,11 @@ def next_version(root: Path) -> int:
 
 
 def run_checkpoint(run: Path) -> Path | None:
-    """The run's ``checkpoints/last.ckpt`` (the newest ``last*.ckpt`` if Lightning numbered several)."""
-    candidates = list((run / "checkpoints").glob("last*.ckpt"))
-    return max(candidates, key=lambda path: path.stat().st_mtime) if candidates else None
+    """The run's ``checkpoints/last.ckpt``; when Lightning numbered several (``last-v1.ckpt``, ...), the highest."""
+    numbered = {0 if path.stem == "last" else int(path.stem[len("last-v"):]): path
+                for path in (run / "checkpoints").glob("last*.ckpt")
+                if path.stem == "last" or (path.stem.startswith("last-v") and path.stem[len("last-v"):].isdigit())}
+    return numbered[max(numbered)] if numbered else None
 
 
 def last_checkpoint(root: Path) -> tuple[Path, Path] | None:
@@ -73,7 +75,7 @@ def describe(checkpoint: Path) -> str:
     """``"saved at epoch E, step S"`` for a checkpoint, memory-mapped (its tensors are not read)."""
     try:
         state = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
-    except Exception:  # an unreadable file is reported by check_checkpoint, which runs next
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by check_checkpoint, which runs next
         return "unreadable"
     return f"saved at epoch {state.get('epoch')}, step {state.get('global_step')}"
 
@@ -164,7 +166,7 @@ def check_checkpoint(path: Path) -> None:
             f"{path}: refused: it holds {', '.join(code)}, not only tensors and plain data, and loading it "
             "could run code. Only if you trust its source, pass --weights_only false."
         ) from None
-    except Exception as error:  # torch.load fails in many ways on damaged files (RuntimeError, EOFError, ...)
+    except Exception as error:  # noqa: BLE001 - torch.load fails in many ways on damaged files (EOFError, ...)
         raise CheckpointError(f"{damaged}: {str(error).split('. ')[0]}") from None
 
 

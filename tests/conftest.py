@@ -1,31 +1,32 @@
-"""Shared fixtures for ptref's own tests (no TensorFlow here)."""
+"""Fixtures of ptref's own tests (the course data's are in the root conftest.py)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import platform
 
 import pytest
+import torch
+from lightning.fabric.accelerators.xla import XLAAccelerator as FabricXLAAccelerator
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PTREF_SHARED", REPO.parent / "shared"))
-
-
-def shared_dataset(*parts: str) -> Path:
-    """Path of a dataset in ``../shared/datasets``; fails (never skips) the test when it is absent."""
-    path = SHARED.joinpath("datasets", *parts)
-    if not path.exists():
-        pytest.fail(f"{path} is missing: these tests read the course data from ../shared (or $PTREF_SHARED)")
-    return path
+from ptref import devices
 
 
-@pytest.fixture(scope="session")
-def house_price_csv() -> Path:
-    """The course's two-feature house-price CSV (area, bedrooms, price; 47 rows)."""
-    return shared_dataset("house-price", "data1.csv")
+@pytest.fixture
+def fake_hardware(monkeypatch):
+    """``fake_hardware(cuda=..., mps=..., tpu=...)`` makes torch/torch_xla report that hardware."""
 
+    def fake(cuda: bool = False, mps: bool = False, tpu: bool = False) -> None:
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: 1 if cuda else 0)
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+        monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=None: "Fake GPU")
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+        monkeypatch.setattr(torch.backends.mps, "is_built", lambda: mps)
+        monkeypatch.setattr(platform, "processor", lambda: "arm" if mps else "x86_64")
+        monkeypatch.setattr(devices, "torch_xla_installed", lambda: tpu)
+        monkeypatch.setattr(devices, "tpu_chip_count", lambda: 4 if tpu else 0)
+        monkeypatch.setattr(FabricXLAAccelerator, "auto_device_count", staticmethod(lambda: 4 if tpu else 0))
+        devices.clear_availability_caches()
 
-@pytest.fixture(scope="session")
-def mnist_t10k_dir() -> Path:
-    """The real MNIST test split as the official IDX .gz files."""
-    return shared_dataset("mnist-t10k")
+    yield fake
+    monkeypatch.undo()
+    devices.clear_availability_caches()

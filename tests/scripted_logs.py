@@ -67,7 +67,7 @@ class LearningRateRecorder(pl.Callback):
 
 def fit(module: ScriptedLogs, callbacks: list[pl.Callback], root: str, epochs: int, ckpt_path: str | Path | None = None,
         **trainer_args) -> pl.Trainer:
-    """A quiet CPU ``Trainer`` over ``epochs`` epochs: validation every epoch, no sanity check, logger or own checkpoints.
+    """A quiet CPU ``Trainer`` over ``epochs`` epochs: validation every epoch; no sanity check, logger, own checkpoints.
 
     ``ckpt_path`` resumes from that checkpoint.
     """

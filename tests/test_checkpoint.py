@@ -26,7 +26,8 @@ def test_last_checkpoint_holds_the_final_epoch_between_two_saves(tmp_path):
 
 def test_lightnings_own_checkpoint_would_stop_at_the_last_multiple(tmp_path):
     # The reason for the subclass; if Lightning ever saves the final state itself, this test says so.
-    last = fit(tmp_path, LightningModelCheckpoint(dirpath=tmp_path / "checkpoints", save_last=True, every_n_epochs=5), 7)
+    checkpoint = LightningModelCheckpoint(dirpath=tmp_path / "checkpoints", save_last=True, every_n_epochs=5)
+    last = fit(tmp_path, checkpoint, 7)
     assert last["global_step"] == 5
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers import QUIET
 from ptref.cli import main
 from ptref.errors import user_error
 from ptref.models import LinearRegression
@@ -19,7 +20,6 @@ from ptref.models import LinearRegression
 REPO = Path(__file__).resolve().parents[1]
 HOUSE = str(REPO / "experiments" / "house_price.yaml")
 SOFTMAX = str(REPO / "experiments" / "mnist_softmax_t10k.yaml")
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
 def ptref(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -44,10 +44,9 @@ def bad(tmp_path_factory, mnist_t10k_dir) -> dict[str, Path]:
     """One bad input of each kind."""
     folder = tmp_path_factory.mktemp("bad")
     files = {name: folder / name for name in (
-        "with_header.csv", "one_feature.csv", "missing.csv", "broken.yaml", "random.ckpt", "custom.ckpt",
+        "with_header.csv", "missing.csv", "broken.yaml", "random.ckpt", "custom.ckpt",
         "digit.png", "idx")}
     files["with_header.csv"].write_text("area,bedrooms,price\n2104,3,399900\n1600,3,329900\n")
-    files["one_feature.csv"].write_text("2104,399900\n1600,329900\n2400,369000\n")
     files["broken.yaml"].write_text("trainer:\n  max_epochs: [1\n")
     files["random.ckpt"].write_bytes(random.Random(0).randbytes(512))
     torch.save({"state_dict": {}, "payload": Custom()}, files["custom.ckpt"])
@@ -84,9 +83,6 @@ USER_ERRORS = [
      lambda f: ["predict", "--config", HOUSE, "--data.predict_inputs", "[[2104, 3, 1]]",
                 "--ckpt_path", f["house.ckpt"]], 1,
      lambda f: ["predict_inputs"]),
-    ("one-feature data for a two-feature model",
-     lambda f: ["fit", "--config", HOUSE, "--data.csv_path", f["one_feature.csv"]], 1,
-     lambda f: [f["one_feature.csv"], "n_features"]),
     ("random bytes as checkpoint",
      lambda f: ["predict", "--config", HOUSE, "--data.predict_inputs", "[[2104, 3]]", "--ckpt_path", f["random.ckpt"]],
      1, lambda f: [f["random.ckpt"], "not a checkpoint"]),
@@ -157,7 +153,7 @@ def test_bugs_keep_their_traceback():
     with pytest.raises(RuntimeError) as from_torch:
         torch.zeros(2).view(3)
     with pytest.raises(ValueError) as on_purpose:
-        LinearRegression(loss="l1")
+        LinearRegression(n_features=2, loss="l1")
     assert user_error(unpacking.value) is None
     assert user_error(from_torch.value) is None
     assert user_error(on_purpose.value) == (str(on_purpose.value), 1)

@@ -17,12 +17,12 @@ import yaml
 from test_resume import assert_same_state
 from torch.utils.data import TensorDataset
 
+from helpers import MNIST_T10K, QUIET
 from ptref.cli import main
 from ptref.data.batches import BatchReads, stacked
 from ptref.data.resumable import ResumableDataLoader
 
 REPO = Path(__file__).resolve().parents[1]
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 CHECKPOINT_EVERY_EPOCH = {"class_path": "ptref.callbacks.checkpoint.ModelCheckpoint",
                           "init_args": {"save_last": True, "every_n_epochs": 1}}
 # Shuffled mini-batches of 8 out of 100 houses: 13 batches an epoch, the order drawn from the RNG each epoch.
@@ -30,7 +30,7 @@ HOUSE_PRICE = ["--config", str(REPO / "experiments" / "house_price.yaml"), "--da
                "--data.shuffle", "true", "--trainer.callbacks", json.dumps([CHECKPOINT_EVERY_EPOCH])]
 # The course CNN: dropout draws from the RNG every step; 256 digits in batches of 64, 4 batches an epoch.
 MNIST_CNN = ["--config", str(REPO / "experiments" / "mnist_cnn_t10k.yaml"),
-             "--data.data_dir", str(REPO.parent / "shared" / "datasets" / "mnist-t10k"), "--data.subset", "256",
+             "--data.data_dir", MNIST_T10K, "--data.subset", "256",
              "--data.batch_size", "64", "--trainer.limit_val_batches", "1"]
 
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from ptref import devices
 from ptref.concepts import errata, lesson
-from test_devices import fake_hardware  # noqa: F401  (a fixture; tests/ is on sys.path under pytest)
 
 REPO = Path(__file__).resolve().parents[1]
 RTOL, ATOL = 1e-6, 1e-7

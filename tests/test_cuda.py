@@ -8,25 +8,16 @@ they were written): the tolerances below are first settings, to be confirmed on 
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from helpers import FEW_SGD_STEPS as FEW_BATCHES
+from helpers import MNIST_T10K as MNIST
+from helpers import fit_and_read as fit
 
 from ptref import devices
-from ptref.cli import main
 
 pytestmark = pytest.mark.cuda
-
-REPO = Path(__file__).resolve().parents[1]
-MNIST = str(REPO.parent / "shared" / "datasets" / "mnist-t10k")
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
-# Plain SGD for step-by-step comparisons (see tests/test_xla.py: Adam magnifies round-off in ~0 gradients).
-FEW_BATCHES = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "3", "--trainer.limit_val_batches", "1",
-               "--trainer.log_every_n_steps", "1", "--data.data_dir", MNIST,
-               "--optimizer", "torch.optim.SGD", "--optimizer.lr", "0.1"]
 WORKFLOWS = {
     "house_price": ("house_price.yaml", ["--trainer.max_epochs", "20"]),
     "mnist_softmax": ("mnist_softmax_t10k.yaml", FEW_BATCHES),
@@ -44,18 +35,6 @@ def gpu(monkeypatch):
     monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
     monkeypatch.setattr(torch.backends.cudnn, "deterministic", True)
-
-
-def fit(out: Path, config: str, *flags: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """``ptref fit``: every logged column of ``metrics.csv``, and the final floating-point weights."""
-    main(["fit", "--config", str(REPO / "experiments" / config), "--trainer.default_root_dir", str(out), *QUIET,
-          *flags])
-    with (out / "version_0" / "metrics.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    metrics = {key: np.array([float(row[key]) if row[key] else np.nan for row in rows]) for key in rows[0]}
-    checkpoint = max((out / "version_0" / "checkpoints").glob("*.ckpt"), key=lambda path: path.stat().st_mtime)
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
-    return metrics, {name: value.numpy() for name, value in state.items() if value.is_floating_point()}
 
 
 def test_auto_picks_the_gpu():

@@ -14,16 +14,16 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
+from helpers import MNIST_T10K
 from ptref.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-MNIST = str(REPO.parent / "shared" / "datasets" / "mnist-t10k")
 FEW = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1"]
 WORKFLOWS = {
     "house_price": ("house_price.yaml", ["--trainer.max_epochs", "2"]),
-    "mnist_softmax": ("mnist_softmax_t10k.yaml", [*FEW, "--data.data_dir", MNIST]),
-    "mnist_mlp": ("mnist_mlp_t10k.yaml", [*FEW, "--data.data_dir", MNIST]),
-    "mnist_cnn": ("mnist_cnn_t10k.yaml", [*FEW, "--data.data_dir", MNIST]),
+    "mnist_softmax": ("mnist_softmax_t10k.yaml", [*FEW, "--data.data_dir", MNIST_T10K]),
+    "mnist_mlp": ("mnist_mlp_t10k.yaml", [*FEW, "--data.data_dir", MNIST_T10K]),
+    "mnist_cnn": ("mnist_cnn_t10k.yaml", [*FEW, "--data.data_dir", MNIST_T10K]),
 }
 
 

@@ -6,42 +6,18 @@ level Lightning asks) and clears Lightning's cached answers before and after.
 
 from __future__ import annotations
 
-import platform
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import torch
-from lightning.fabric.accelerators.xla import XLAAccelerator as FabricXLAAccelerator
-from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch import Trainer
 from lightning.pytorch.accelerators import CPUAccelerator, CUDAAccelerator, MPSAccelerator
 
 from ptref import devices
-from ptref.cli import PtrefCLI, main
+from ptref.cli import build_cli, main
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def fake_hardware(monkeypatch):
-    """``fake_hardware(cuda=..., mps=..., tpu=...)`` makes torch/torch_xla report that hardware."""
-
-    def fake(cuda: bool = False, mps: bool = False, tpu: bool = False) -> None:
-        monkeypatch.setattr(torch.cuda, "device_count", lambda: 1 if cuda else 0)
-        monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
-        monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=None: "Fake GPU")
-        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
-        monkeypatch.setattr(torch.backends.mps, "is_built", lambda: mps)
-        monkeypatch.setattr(platform, "processor", lambda: "arm" if mps else "x86_64")
-        monkeypatch.setattr(devices, "torch_xla_installed", lambda: tpu)
-        monkeypatch.setattr(devices, "tpu_chip_count", lambda: 4 if tpu else 0)
-        monkeypatch.setattr(FabricXLAAccelerator, "auto_device_count", staticmethod(lambda: 4 if tpu else 0))
-        devices.clear_availability_caches()
-
-    yield fake
-    monkeypatch.undo()
-    devices.clear_availability_caches()
 
 
 @pytest.mark.parametrize(
@@ -87,10 +63,8 @@ def test_an_explicit_accelerator_is_left_alone():
 
 def cli_trainer(*flags: str) -> Trainer:
     """The Trainer that ``ptref fit --config experiments/house_price.yaml <flags>`` would train with."""
-    cli = PtrefCLI(
-        LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True, run=False,
-        args=["--config", str(REPO / "experiments" / "house_price.yaml"), "--trainer.logger", "false", *flags],
-    )
+    cli = build_cli(["--config", str(REPO / "experiments" / "house_price.yaml"), "--trainer.logger", "false", *flags],
+                    run=False)
     return cli.trainer
 
 

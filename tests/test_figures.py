@@ -23,13 +23,13 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from helpers import QUIET, experiment
+from ptref.callbacks.classifier import ClassifierFigures
 from ptref.callbacks.house_price import HousePriceReport
 from ptref.cli import main
 from ptref.data import HousePriceDataModule, MNISTDataModule
 from ptref.models import LinearRegression, SoftmaxRegression
 
-REPO = Path(__file__).resolve().parents[1]
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 THOUSANDS = re.compile(r"[-−]?\d{1,3}(,\d{3})*")  # 250,000 and 1,500 (matplotlib may write a unicode minus)
 
 
@@ -101,7 +101,7 @@ def fit_mnist(root: Path, mnist_dir: Path, max_epochs: int, version: int, ckpt_p
                                  layout="flat", labels="one_hot", batch_size=64)
     trainer = Trainer(
         max_epochs=max_epochs, default_root_dir=root, logger=CSVLogger(root, name="", version=version),
-        callbacks=[ModelCheckpoint(save_last=True), *([bar] if bar else [])], log_every_n_steps=3,
+        callbacks=[ModelCheckpoint(save_last=True), ClassifierFigures(), *([bar] if bar else [])], log_every_n_steps=3,
         enable_progress_bar=bar is not None, enable_model_summary=False,
     )
     trainer.fit(SoftmaxRegression(learning_rate=0.01), datamodule=datamodule, ckpt_path=ckpt_path,
@@ -172,7 +172,7 @@ def test_confusion_matrix_digit_labels_are_horizontal(tmp_path, mnist_t10k_dir):
 
 
 def fit_house(root: Path, csv_path: Path, *extra: str, config: str = "house_price.yaml") -> None:
-    assert main(["fit", "--config", str(REPO / "experiments" / config), "--trainer.default_root_dir", str(root),
+    assert main(["fit", "--config", experiment(config), "--trainer.default_root_dir", str(root),
                  "--data.csv_path", str(csv_path), *QUIET, *extra]) is None
 
 
@@ -237,7 +237,7 @@ def test_a_fit_without_epochs_writes_no_empty_plots(tmp_path, house_price_csv, m
     with capturing_figures() as figures:
         # The CLI refuses max_epochs 0; a Trainer built in Python takes it, and the report must draw nothing.
         Trainer(max_epochs=0, logger=CSVLogger(tmp_path / "house", name="", version=0), enable_progress_bar=False,
-                enable_model_summary=False).fit(
+                enable_model_summary=False, callbacks=[HousePriceReport()]).fit(
             LinearRegression(n_features=2), datamodule=HousePriceDataModule(csv_path=str(house_price_csv)))
         fit_mnist(tmp_path / "mnist", mnist_t10k_dir, max_epochs=0, version=0)
     assert sorted(path.name for path in figures) == ["label_distribution.png"]  # the data, drawn before training

@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from lightning.pytorch import LightningDataModule, LightningModule
 
-from ptref.cli import PtrefCLI, main
+
+from ptref.cli import build_cli, main
 from ptref.data.images import load_as_mnist
 from ptref.models import CNN
 
@@ -77,8 +77,7 @@ def test_predict_on_a_non_image_names_the_file(trained_run, tmp_path, capsys):
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda path: path.stem)
 def test_every_mnist_experiment_builds_its_model_and_data(experiment, tmp_path):
-    cli = PtrefCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True, run=False,
-                   args=["--config", str(experiment), "--trainer.default_root_dir", str(tmp_path)])
+    cli = build_cli(["--config", str(experiment), "--trainer.default_root_dir", str(tmp_path)], run=False)
     assert cli.config["seed_everything"] == 42
     hparams = cli.datamodule.hparams
     assert hparams.batch_size == 128 and hparams.labels == "one_hot"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers import QUIET
 from ptref.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 EVERY_EPOCH = ["--trainer.callbacks", json.dumps([{"class_path": "ptref.callbacks.checkpoint.ModelCheckpoint",
                                                    "init_args": {"save_last": True, "every_n_epochs": 1}}])]
 

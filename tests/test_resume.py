@@ -17,9 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-
-REPO = Path(__file__).resolve().parents[1]
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
+from helpers import MNIST_T10K, QUIET, REPO
 
 # The YAML checkpoints every 100 epochs; here every epoch, so that a kill after epoch 2 has one to resume.
 EVERY_EPOCH = ["--trainer.callbacks", json.dumps([{"class_path": "ptref.callbacks.checkpoint.ModelCheckpoint",
@@ -40,7 +38,7 @@ WORKFLOWS = {
     # the course CNN: dropout masks and shuffling from the RNG, Keras Adam state in the checkpoint
     "mnist_cnn": [
         "--config", str(REPO / "experiments" / "mnist_cnn_t10k.yaml"), "--trainer.max_epochs", "4",
-        "--data.data_dir", str(REPO.parent / "shared" / "datasets" / "mnist-t10k"), "--data.subset", "256",
+        "--data.data_dir", MNIST_T10K, "--data.subset", "256",
         "--data.batch_size", "64", "--trainer.limit_val_batches", "1",
     ],
 }

@@ -32,7 +32,7 @@ from PIL import Image
 from ptref.cli import main as ptref
 from ptref.data.captcha import DIGITS, generate
 from ptref.data.idx import read_images_and_labels
-from tests.conftest import REPO
+from helpers import REPO
 
 MAX_BYTES = 200_000  # the test server's --max-bytes: an oversize body is cheap to send
 MAX_PIXELS = 4_000_000  # its --max-pixels

@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import MNIST_T10K
 from ptref.cli import main
 from ptref.data import MNISTDataModule
 from ptref.models import CNN, MLP
 
 REPO = Path(__file__).resolve().parents[1]
-MNIST = str(REPO.parent / "shared" / "datasets" / "mnist-t10k")
 STEPS = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "5", "--trainer.limit_val_batches", "0",
          "--trainer.log_every_n_steps", "1", "--trainer.enable_progress_bar", "false",
          "--trainer.enable_model_summary", "false",
-         "--data.data_dir", MNIST]
+         "--data.data_dir", MNIST_T10K]
 
 
 def step_losses(out: Path, config: str, *flags: str) -> np.ndarray:
@@ -45,7 +45,7 @@ def test_bf16_mixed_trains_close_to_float32(config, tmp_path):
 
 
 def tiny_fit(model: pl.LightningModule, steps: int = 3) -> None:
-    data = MNISTDataModule(data_dir=MNIST, train_files="t10k", test_size=2000, layout="image", batch_size=32)
+    data = MNISTDataModule(data_dir=MNIST_T10K, train_files="t10k", test_size=2000, layout="image", batch_size=32)
     trainer = pl.Trainer(accelerator="cpu", max_steps=steps, limit_val_batches=0, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
     pl.seed_everything(0)

@@ -22,13 +22,13 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.compat.proto.graph_pb2 import GraphDef
 from torch import nn
 
+from helpers import QUIET
 from ptref.cli import main
 from ptref.concepts import graphs
 from ptref.loggers import TensorBoardLogger
 from ptref.models import MLP
 
 REPO = Path(__file__).resolve().parents[1]
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
 @pytest.fixture(autouse=True)
@@ -88,9 +88,9 @@ def test_house_price_graph_is_the_courses_x_times_w(tmp_path: Path, house_price_
 
 
 def test_house_price_with_nn_linear_and_features_from_the_data(tmp_path: Path, house_price_csv: Path) -> None:
-    """``n_features: null`` builds the model from the data (``configure_model``), before the graph is traced."""
+    """The model's n_features, linked from the data, is known before the graph is traced."""
     graph = graph_of(fit(tmp_path, "house_price.yaml", "--data.csv_path", str(house_price_csv),
-                         "--trainer.max_epochs", "2", "--model.bias_column", "false", "--model.n_features", "null"))
+                         "--trainer.max_epochs", "2", "--model.bias_column", "false"))
     (linear,) = [node for node in graph.node if node.op == "aten::linear"]
     assert "Linear[linear]" in linear.name
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from lightning.pytorch import LightningDataModule, LightningModule
 
-from ptref.cli import PtrefCLI, main
+
+from ptref.cli import PtrefCLI, build_cli, main
 from ptref.data import LineDataModule
 from ptref.models import LinearRegression
 
@@ -29,8 +29,7 @@ MNIST_TEXTS = {
 
 
 def build(config: Path, tmp_path: Path) -> PtrefCLI:
-    return PtrefCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
-                    run=False, args=["--config", str(config), "--trainer.default_root_dir", str(tmp_path)])
+    return build_cli(["--config", str(config), "--trainer.default_root_dir", str(tmp_path)], run=False)
 
 
 def test_every_text_workflow_is_listed_here() -> None:

@@ -8,28 +8,14 @@ compared epoch by epoch from their ``metrics.csv``.
 
 from __future__ import annotations
 
-import csv
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-
-from ptref.cli import main
+from helpers import FEW_SGD_STEPS as FEW_BATCHES
+from helpers import fit_and_read
 
 pytestmark = pytest.mark.xla
-
-REPO = Path(__file__).resolve().parents[1]
-QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
-
-MNIST = str(REPO.parent / "shared" / "datasets" / "mnist-t10k")
-# A few steps with plain SGD: Adam's m/sqrt(v) turns an ulp of difference in a gradient that is ~0 (a
-# cancellation) into a step of ±lr, so Adam runs cannot be compared weight for weight; SGD keeps every
-# difference at round-off size and so checks each op (conv, pool, linear, cross-entropy, backward).
-FEW_BATCHES = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "3", "--trainer.limit_val_batches", "1",
-               "--trainer.log_every_n_steps", "1", "--data.data_dir", MNIST,
-               "--optimizer", "torch.optim.SGD", "--optimizer.lr", "0.1"]
 # (experiment, extra flags). The CNN preset without Dropout: XLA draws its own random masks, so a
 # Dropout network cannot match CPU step for step (Dropout itself runs on XLA). And PyTorch's init for it:
 # from the Keras init this trajectory meets a conv pre-activation at ~0 by step 6, whose ReLU round-off
@@ -48,28 +34,16 @@ WORKFLOWS = {
 def xla_device_first():
     """Create the XLA device before any CPU backward: the other order trips an autograd assert in torch_xla 2.9."""
     os.environ.setdefault("PJRT_DEVICE", "CPU")
-    import torch_xla  # noqa: PLC0415 - only the XLA environment has it
+    import torch_xla  # only the XLA environment has it
 
     return torch_xla.device()
-
-
-def fit(out: Path, accelerator: str, config: str, flags: list[str]) -> tuple[dict[str, np.ndarray], dict]:
-    """``ptref fit`` on ``accelerator``: every logged column of ``metrics.csv``, and the final weights."""
-    main(["fit", "--config", str(REPO / "experiments" / config), "--trainer.default_root_dir", str(out),
-          "--trainer.accelerator", accelerator, *QUIET, *flags])
-    with (out / "version_0" / "metrics.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    metrics = {key: np.array([float(row[key]) if row[key] else np.nan for row in rows]) for key in rows[0]}
-    checkpoint = max((out / "version_0" / "checkpoints").glob("*.ckpt"), key=lambda path: path.stat().st_mtime)
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
-    return metrics, {name: value.numpy() for name, value in state.items() if value.is_floating_point()}
 
 
 @pytest.mark.parametrize("workflow", list(WORKFLOWS))
 def test_training_on_the_xla_device_matches_cpu(workflow, tmp_path):
     config, flags = WORKFLOWS[workflow]
-    xla_metrics, xla_weights = fit(tmp_path / "xla", "xla_cpu", config, flags)
-    cpu_metrics, cpu_weights = fit(tmp_path / "cpu", "cpu", config, flags)
+    xla_metrics, xla_weights = fit_and_read(tmp_path / "xla", config, "--trainer.accelerator", "xla_cpu", *flags)
+    cpu_metrics, cpu_weights = fit_and_read(tmp_path / "cpu", config, "--trainer.accelerator", "cpu", *flags)
     assert xla_metrics.keys() == cpu_metrics.keys() and xla_weights.keys() == cpu_weights.keys()
     # XLA compiles its own float32 kernels (other summation order, fused ops), so values differ by a few
     # ulp: measured here <= 3.3e-7 relative on losses and weights of normal size; rtol 2e-6 is ~16 ulp.
@@ -83,6 +57,7 @@ def test_training_on_the_xla_device_matches_cpu(workflow, tmp_path):
         np.testing.assert_allclose(xla_metrics[key], cpu_metrics[key], rtol=2e-6, atol=atol, err_msg=key)
     for name in cpu_weights:
         np.testing.assert_allclose(xla_weights[name], cpu_weights[name], rtol=2e-6, atol=5e-8, err_msg=name)
+
 
 def test_the_xla_run_really_used_the_xla_device(tmp_path):
     import lightning.pytorch as pl
@@ -100,7 +75,7 @@ def test_the_xla_run_really_used_the_xla_device(tmp_path):
     trainer = pl.Trainer(accelerator=XLACPUAccelerator(), devices=1, max_epochs=2, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                          callbacks=[RecordDevice()], default_root_dir=tmp_path)
-    trainer.fit(LinearRegression(), HousePriceDataModule())
+    trainer.fit(LinearRegression(n_features=2), HousePriceDataModule())
     assert type(trainer.strategy).__name__ == "SingleDeviceXLAStrategy"
     assert devices_seen == [("xla", "xla")] * 2
 

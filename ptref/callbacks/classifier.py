@@ -23,6 +23,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 from ptref.callbacks.run_folder import output_dir
+from ptref.figures import new_figure, save_figure
 
 # What each curve of training_curves.png plots: quantity → the logged metric.
 CURVES = {
@@ -32,15 +33,6 @@ CURVES = {
 GRID = 5  # misclassified.png shows up to GRID × GRID images
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: works without a display (CI, ssh)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _label_rotation(labels: Sequence[str]) -> float:
     """Digits read best upright; longer class names (Fashion-MNIST's ``T-shirt/top``) need slanting."""
     return 45 if len(max(labels, key=len)) > 2 else 0
@@ -48,17 +40,10 @@ def _label_rotation(labels: Sequence[str]) -> float:
 
 def _save(figure: Any, trainer: pl.Trainer, name: str) -> Path | None:
     """Write ``figure`` into the run's folder; a run without a logger has no folder, so nothing is written."""
-    plt = _pyplot()
     folder = output_dir(trainer)
     if folder is None:
-        plt.close(figure)
         return None
-    folder.mkdir(parents=True, exist_ok=True)
-    if figure.get_layout_engine() is None:  # torchmetrics' plots bring their own layout
-        figure.tight_layout()
-    figure.savefig(folder / name, dpi=100)
-    plt.close(figure)
-    rank_zero_info(f"figure: {folder / name}")
+    rank_zero_info(f"figure: {save_figure(figure, folder / name)}")
     return folder / name
 
 
@@ -84,7 +69,8 @@ class ClassifierFigures(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         datamodule = trainer.datamodule
         counts = torch.bincount(datamodule.train_labels, minlength=len(datamodule.classes))
-        figure, axis = _pyplot().subplots(figsize=(7, 3.5))
+        figure = new_figure(7, 3.5)
+        axis = figure.subplots()
         axis.bar(datamodule.classes, counts.tolist())
         axis.set(title=f"Training labels ({counts.sum():,} examples)", xlabel="class", ylabel="examples")
         axis.tick_params(axis="x", labelrotation=_label_rotation(datamodule.classes))
@@ -110,7 +96,8 @@ class ClassifierFigures(pl.Callback):
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self.curves["train"]["epoch"]:
             return  # no epoch trained (max_epochs 0): nothing to draw
-        figure, axes = _pyplot().subplots(2, 1, figsize=(6, 7), sharex=True)
+        figure = new_figure(6, 7)
+        axes = figure.subplots(2, 1, sharex=True)
         for axis, quantity in zip(axes, ("acc", "loss")):
             for split, curve in self.curves.items():
                 if curve["epoch"]:
@@ -138,15 +125,16 @@ class ClassifierFigures(pl.Callback):
     @rank_zero_only
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         classes = list(trainer.datamodule.classes)
-        figure, axis = self.confusion.plot(labels=classes)
-        figure.set_size_inches(8, 8)
+        figure = new_figure(8, 8)
+        axis = figure.subplots()
+        self.confusion.plot(ax=axis, labels=classes)
         axis.tick_params(axis="x", labelrotation=_label_rotation(classes))
         axis.tick_params(axis="y", labelrotation=0)
         axis.set(title="Confusion matrix (test set)", xlabel="predicted", ylabel="true")
         _save(figure, trainer, "confusion_matrix.png")
 
-        plt = _pyplot()
-        figure, axes = plt.subplots(GRID, GRID, figsize=(8, 9))
+        figure = new_figure(8, 9)
+        axes = figure.subplots(GRID, GRID)
         for axis in axes.flat:
             axis.axis("off")
         for axis, (image, true, predicted) in zip(axes.flat, self.misclassified):

@@ -22,7 +22,9 @@ class DivergenceGuard(pl.Callback):
     def __init__(self) -> None:
         self.step = 0
 
-    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int):
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
         self.step = trainer.global_step  # the 0-based step this batch's loss belongs to
 
     def on_train_batch_end(

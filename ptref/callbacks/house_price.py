@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import lightning.pytorch as pl
 import torch
 
 from ptref.callbacks.run_folder import output_dir
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from ptref.figures import new_figure, save_figure
 
 
 class HousePriceReport(pl.Callback):
@@ -51,7 +48,6 @@ class HousePriceReport(pl.Callback):
         if folder is None:
             print("figures: not written (the run has no logger, hence no run folder)")
             return
-        folder.mkdir(parents=True, exist_ok=True)
         self._plot_loss(folder)
         self._plot_fit(folder, trainer.datamodule, pl_module)
         print(f"figures: {folder / 'loss_curve.png'}, {folder / 'fit.png'}")
@@ -71,26 +67,24 @@ class HousePriceReport(pl.Callback):
             print(f"{inputs} → price ${price:,.0f}")
 
     def _plot_loss(self, folder: Path) -> None:
-        figure = _figure(6, 4)
+        figure = new_figure(6, 4)
         axis = figure.subplots()
         axis.plot(self.epochs, self.losses, label="training loss")
         axis.set(xlabel="epoch", ylabel="training loss", title="House price: loss per epoch", yscale="log")
         # A loss curve is read for where it ends, which on a log axis often lies between two labelled ticks.
         axis.annotate(f"final: {self.losses[-1]:.4g}", xy=(self.epochs[-1], self.losses[-1]), xytext=(0, 8),
                       textcoords="offset points", ha="right")
-        figure.tight_layout()
-        figure.savefig(folder / "loss_curve.png", dpi=100)
+        save_figure(figure, folder / "loss_curve.png")
 
     def _plot_fit(self, folder: Path, datamodule: pl.LightningDataModule, model: pl.LightningModule) -> None:
         from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
-        stats = datamodule.stats
-        raw = torch.cat([datamodule.features, datamodule.targets], dim=1).double() * stats.std + stats.mean
+        raw = datamodule.stats.raw(torch.cat([datamodule.features, datamodule.targets], dim=1).double())
         with torch.no_grad():
             fitted = model.predict_step((raw[:, :-1].float(),), 0).view(-1).double()
         names = datamodule.column_names
         if raw.shape[1] == 2:
-            figure = _figure(6, 4)
+            figure = new_figure(6, 4)
             axis = figure.subplots()
             order = raw[:, 0].argsort()
             axis.scatter(raw[:, 0], raw[:, 1], s=12, label="houses")
@@ -99,7 +93,7 @@ class HousePriceReport(pl.Callback):
             axis.legend()
             area, price = axis.xaxis, axis.yaxis
         else:
-            figure = _figure(7, 5)
+            figure = new_figure(7, 5)
             axis = figure.add_subplot(projection="3d")
             axis.scatter(raw[:, 0], raw[:, 1], raw[:, 2], s=12, label="houses")
             grid_a, grid_b = torch.meshgrid(
@@ -119,16 +113,4 @@ class HousePriceReport(pl.Callback):
         for xyz_axis in (area, price):
             xyz_axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axis.set_title("House price: data and fitted model" if names[-1] == "price" else "Data and fitted model")
-        figure.tight_layout()
-        figure.savefig(folder / "fit.png", dpi=100)
-
-
-
-def _figure(width: float, height: float) -> Figure:
-    """A figure on the Agg canvas: files only, no display needed, and pyplot's global state left alone."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height))
-    FigureCanvasAgg(figure)
-    return figure
+        save_figure(figure, folder / "fit.png")

@@ -1,1 +1,2 @@
-"""The course's core concepts, each a lesson: PyTorch here, its TensorFlow twin in ``compare/concepts/`` (``ptref lesson``)."""
+"""The course's core concepts, each a lesson (``ptref lesson``): PyTorch here, its TensorFlow twin in
+``compare/concepts/``."""

@@ -177,7 +177,7 @@ def run_lesson(name: str, run_tf: bool = True, only: str | None = None) -> tuple
             elif tf_code is not None:
                 try:
                     tf_side.values = _quietly(getattr(twin, step))
-                except Exception as error:  # a learner's TensorFlow may differ from ours: say so, go on
+                except Exception as error:  # noqa: BLE001 - a learner's TensorFlow may differ from ours: say so, go on
                     tf_side.note = f"TensorFlow raised {type(error).__name__}: {error}"
         number = module.STEPS.index(function) + 1 if run else None
         steps.append(Step(step, inspect.getdoc(function) or "", tf_side, torch_side, number, len(module.STEPS)))

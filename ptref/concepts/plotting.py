@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ptref.figures import new_figure, save_figure
+
 
 def save_line_plot(
     path: Path,
@@ -19,14 +21,10 @@ def save_line_plot(
 ) -> Path:
     """Draw each curve against 1..len(curve) and save it to ``path`` (parents created); returns ``path``.
 
-    Uses a bare ``Figure`` on the Agg canvas, so it works without a display and never touches pyplot's
-    global state.
+    Uses :func:`ptref.figures.new_figure`: no display needed, pyplot's global state left alone.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(6.4, 4.0), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(6.4, 4.0, layout="constrained")
     axes = figure.subplots()
     for label, values in curves.items():
         axes.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=label)
@@ -34,9 +32,7 @@ def save_line_plot(
         axes.set_yscale("log")
     axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
     axes.legend()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
+    return save_figure(figure, path)
 
 
 @dataclass
@@ -54,20 +50,15 @@ def save_panels(path: Path, panels: Sequence[Panel]) -> Path:
 
     Curves of up to 20 points are drawn with markers (data points), longer ones as plain lines (functions).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(5.2 * len(panels), 4.0), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(5.2 * len(panels), 4.0, layout="constrained")
     for axes, panel in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
         for label, values in panel.curves.items():
             axes.plot(panel.x, values, marker="o" if len(values) <= 20 else None, markersize=4, label=label)
         axes.set(title=panel.title, xlabel=panel.xlabel)
         axes.grid(alpha=0.3)
         axes.legend()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
+    return save_figure(figure, path)
 
 
 def save_paths_plot(
@@ -82,15 +73,12 @@ def save_paths_plot(
     ``surface`` takes NumPy grids; the view spans the paths' extent plus a margin. Returns ``path``.
     """
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     points = np.concatenate([np.asarray(p, dtype=float) for p in paths.values()])
     low, high = points.min(axis=0), points.max(axis=0)
     margin = 0.1 * (high - low) + 1e-3
     x, y = np.meshgrid(*(np.linspace(a - m, b + m, 200) for a, b, m in zip(low, high, margin)))
-    figure = Figure(figsize=(7.2, 4.8), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(7.2, 4.8, layout="constrained")
     axes = figure.subplots()
     axes.contour(x, y, surface(x, y), levels=np.geomspace(1e-2, surface(x, y).max(), 12), colors="0.8")
     for label, points in paths.items():
@@ -98,6 +86,4 @@ def save_paths_plot(
         axes.plot(xy[:, 0], xy[:, 1], marker="o", markersize=2, linewidth=1, label=label)
     axes.set(title=title, xlabel="w₁", ylabel="w₂")
     axes.legend()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
+    return save_figure(figure, path)

@@ -7,7 +7,7 @@ TensorFlow course original (Keras)::
 A ``DataLoader`` over a ``TensorDataset`` does it per example: 128 ``dataset[i]`` calls, then
 ``default_collate`` stacks them. For MNIST's tiny examples that is a third of a softmax step, and for the
 47-row house-price set most of a data fetch. :func:`batch_loader` wraps a ``TensorDataset`` (or
-``Subset``\ s of one) in :class:`BatchReads`, which implements torch's batched-read protocol
+``Subset`` objects of one) in :class:`BatchReads`, which implements torch's batched-read protocol
 (``Dataset.__getitems__``): one fancy-index per tensor, the same values in the same order as the
 per-example path (``tests/test_batches.py``). The data modules' ``train_set``/``val_set``/``test_set`` stay
 plain datasets, so a ``DataLoader`` of your own over them works as usual. Lightning can still re-create the

@@ -48,10 +48,33 @@ OUTLIER_STD_RATIO = 2.0
 
 @dataclass
 class ColumnStats:
-    """Mean and sample standard deviation (ddof=1) of every column: features first, price last."""
+    """Mean and sample standard deviation (ddof=1) of every column: features first, price last.
+
+    The one place where z-scores and raw units meet: per column ``z = (x − mean) / std`` and back
+    ``x = z·std + mean``. A line fitted on z-scores, ``z_y = Σ w_i·z_i + b``, is in raw units
+    ``y = Σ a_i·x_i + c`` with ``a_i = w_i·std_y / std_i`` and ``c = mean_y + std_y·b − Σ a_i·mean_i``.
+    """
 
     mean: torch.Tensor
     std: torch.Tensor
+
+    def standardize_features(self, raw: torch.Tensor) -> torch.Tensor:
+        """Raw feature rows ``[m, n]`` → their z-scores."""
+        return (raw - self.mean[:-1]) / self.std[:-1]
+
+    def raw(self, z: torch.Tensor) -> torch.Tensor:
+        """z-scored rows of the first ``z.shape[1]`` columns (the features, or the whole table) → raw units."""
+        width = z.shape[1]
+        return z * self.std[:width] + self.mean[:width]
+
+    def raw_price(self, z: torch.Tensor) -> torch.Tensor:
+        """z-scored prices (the last column) → raw units."""
+        return z * self.std[-1:] + self.mean[-1:]
+
+    def raw_line(self, kernel: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The line ``z_y = kernel·z + bias`` in raw units: ``(a [n], c [1])`` (the class docstring's formula)."""
+        a = kernel * self.std[-1] / self.std[:-1]
+        return a, self.mean[-1:] + self.std[-1] * bias - (a * self.mean[:-1]).sum()
 
 
 def read_house_csv(path: str | Path) -> torch.Tensor:
@@ -158,8 +181,8 @@ def warn_about_outliers(table: torch.Tensor, lines: list[int], source: str | Pat
         )
 
 
-def synthetic_houses(n: int = 100, seed: int = 0, features: int = 2) -> torch.Tensor:
-    """A house-price table like the course's, from :data:`SYNTHETIC_COEFFICIENTS` (``features`` 1 or 2)."""
+def synthetic_houses(n: int = 100, seed: int = 0, n_features: int = 2) -> torch.Tensor:
+    """A house-price table like the course's, from :data:`SYNTHETIC_COEFFICIENTS` (``n_features`` 1 or 2)."""
     generator = torch.Generator().manual_seed(seed)
     area = torch.empty(n, dtype=torch.float64).uniform_(800, 4500, generator=generator).round()
     bedrooms = torch.randint(1, 6, (n,), generator=generator).double()
@@ -170,7 +193,7 @@ def synthetic_houses(n: int = 100, seed: int = 0, features: int = 2) -> torch.Te
         + SYNTHETIC_COEFFICIENTS["intercept"]
         + noise
     ).round()
-    columns = [area, bedrooms, price] if features == 2 else [area, price]
+    columns = [area, bedrooms, price] if n_features == 2 else [area, price]
     return torch.stack(columns, dim=1)
 
 
@@ -197,7 +220,8 @@ class HousePriceDataModule(pl.LightningDataModule):
 
     Args:
         csv_path: headerless CSV ``area[, bedrooms], price``. ``None`` uses :func:`synthetic_houses`.
-        features: with no ``csv_path``, how many features the synthetic set has (1: area, 2: + bedrooms).
+        n_synthetic_features: with no ``csv_path``, how many features the synthetic set has (1: area,
+            2: + bedrooms). With one, the file's columns decide (``n_features``).
         batch_size: ``None`` = the whole training set per step (the course's full-batch gradient descent);
             ``1`` = single-sample SGD; anything else = mini-batch.
         val_fraction: share of rows held out for validation (taken at random with ``split_seed``).
@@ -209,7 +233,7 @@ class HousePriceDataModule(pl.LightningDataModule):
     def __init__(
         self,
         csv_path: str | None = None,
-        features: int = 2,
+        n_synthetic_features: int = 2,
         batch_size: int | None = None,
         val_fraction: float = 0.0,
         shuffle: bool = False,
@@ -217,15 +241,20 @@ class HousePriceDataModule(pl.LightningDataModule):
         predict_inputs: list[list[float]] | None = None,
     ) -> None:
         super().__init__()
-        if features not in (1, 2):
-            raise ValueError(f"features must be 1 (area) or 2 (area, bedrooms), got {features}")
+        if n_synthetic_features not in (1, 2):
+            raise ValueError(
+                f"n_synthetic_features must be 1 (area) or 2 (area, bedrooms), got {n_synthetic_features}"
+            )
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer or null (full batch), got {batch_size}")
         if not 0.0 <= val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
         self.save_hyperparameters()
-        self.source = csv_path or f"synthetic house prices ({features} feature(s))"
-        table = read_house_csv(csv_path) if csv_path else synthetic_houses(seed=split_seed, features=features)
+        self.source = csv_path or f"synthetic house prices ({n_synthetic_features} feature(s))"
+        if csv_path:
+            table = read_house_csv(csv_path)
+        else:
+            table = synthetic_houses(seed=split_seed, n_features=n_synthetic_features)
         self.column_names = COLUMN_NAMES[table.shape[1]]
         normalized, self.stats = standardize(table, self.column_names, self.source)
         # float32 from here on, as the course's tf.float32 placeholders (and MPS/XLA-friendly).

@@ -3,7 +3,6 @@
 from ptref.models.captcha import CaptchaCNN
 from ptref.models.cnn import CNN
 from ptref.models.linear_regression import LinearRegression
-from ptref.models.mlp import MLP
-from ptref.models.softmax_regression import SoftmaxRegression
+from ptref.models.mlp import MLP, SoftmaxRegression
 
 __all__ = ["CNN", "CaptchaCNN", "LinearRegression", "MLP", "SoftmaxRegression"]

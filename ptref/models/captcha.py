@@ -164,9 +164,6 @@ class CaptchaCNN(pl.LightningModule):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return Adam(self.parameters(), learning_rate=self.hparams.learning_rate)  # Keras's Adam: optimizer="adam"
 
-    def configure_callbacks(self) -> list[pl.Callback]:
-        return [CaptchaPrinter()]
-
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
         for name in ("charset", "length", "width", "height"):
@@ -177,16 +174,3 @@ class CaptchaCNN(pl.LightningModule):
     def on_fit_start(self) -> None:
         total = sum(parameter.numel() for parameter in self.parameters())
         rank_zero_info(f"{type(self).__name__}: {total:,} parameters")  # Keras's model.summary() count
-
-
-class CaptchaPrinter(pl.Callback):
-    """Prints one line per file of ``ptref predict``: ``c.png: 0427 (0.998 0.974 0.999 0.951)``."""
-
-    def on_predict_batch_end(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        files = trainer.datamodule.hparams.predict_files
-        for file_id, text, probabilities in zip(outputs["id"].tolist(), outputs["text"],
-                                                outputs["probability"].tolist()):
-            print(f"{files[file_id]}: {text} ({' '.join(f'{p:.3f}' for p in probabilities)})")

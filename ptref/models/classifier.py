@@ -24,9 +24,8 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torch.nn import functional as F
-from torchmetrics import Accuracy, MeanMetric
+from torchmetrics import Accuracy
 
-from ptref.callbacks.classifier import ClassifierFigures, PredictionPrinter
 from ptref.nn import keras_init_
 from ptref.optim import Adam
 
@@ -87,12 +86,8 @@ class ImageClassifier(pl.LightningModule):
             self.net.compile()
         accuracy = Accuracy(task="multiclass", num_classes=num_classes)
         self.val_acc, self.test_acc = accuracy.clone(), accuracy.clone()
-        # The training epoch's mean loss and accuracy. No input checks on the accuracy (they would make a GPU
-        # wait every step). The loss mean skips NaN quietly: DivergenceGuard stops the run on it with a
-        # message. (nan_strategy="disable" would avoid the check, but torchmetrics 1.9 then drops the weights.)
+        # No input checks on the training accuracy: they would make a GPU wait every step.
         self.train_acc = Accuracy(task="multiclass", num_classes=num_classes, validate_args=False)
-        self.train_loss = MeanMetric(nan_strategy="ignore")
-        self._epoch_metrics_logged = False  # per epoch; also False when a run resumes in mid-epoch
 
     def build_network(self) -> nn.Module:
         """The layers from input to logits, built from ``self.hparams``."""
@@ -118,37 +113,13 @@ class ImageClassifier(pl.LightningModule):
 
     def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, logits, target = self._forward_and_loss(batch)
-        # Each `self.log` call walks Lightning's whole result state, which costs a sizeable share of a small
-        # model's step. So the epoch values accumulate in torchmetrics objects, and the step values are logged
-        # only on the steps Lightning writes to the loggers (every `log_every_n_steps`); on other steps they
-        # would only have reached the progress bar. metrics.csv is the same as with per-step logging (tests/test_mnist_models.py).
-        self.train_loss.update(loss.detach(), len(target))
-        if self._logged_step():
-            accuracy = self.train_acc(logits.detach(), target)  # this batch's accuracy; also accumulates
-            self.log_dict({"train_loss_step": loss, "train_acc_step": accuracy}, prog_bar=True,
-                          batch_size=len(target), sync_dist=True)  # sync_dist: the mean over DDP ranks
-        else:
-            self.train_acc.update(logits.detach(), target)
-        if not self._epoch_metrics_logged:
-            # Logging a metric object once an epoch is enough: Lightning computes it (synced over DDP ranks)
-            # as soon as the epoch's batches are done, so every `on_train_epoch_end` hook (the figures, the
-            # progress bar) sees this epoch's values, and resets it for the next epoch.
-            self.log_dict({"train_loss_epoch": self.train_loss, "train_acc_epoch": self.train_acc},
-                          on_step=False, on_epoch=True, prog_bar=True)
-            self._epoch_metrics_logged = True
+        self.train_acc(logits.detach(), target)  # this batch's accuracy, and accumulated for the epoch's
+        # Logged here with on_epoch=True, the epoch values are ready before any on_train_epoch_end hook runs (the
+        # figures and the progress bar show the epoch's own values). sync_dist: the mean over DDP ranks.
+        self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(target),
+                 sync_dist=True)
+        self.log("train_acc", self.train_acc, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(target))
         return loss
-
-    def _logged_step(self) -> bool:
-        """Whether Lightning writes this training step's logged values to the loggers."""
-        try:
-            trainer = self.trainer
-        except RuntimeError:  # called outside a Trainer (a notebook, a test): nothing is logged anyway
-            return False
-        every = trainer.log_every_n_steps
-        return bool(every) and ((self.global_step + 1) % every == 0 or trainer.should_stop)
-
-    def on_train_epoch_start(self) -> None:
-        self._epoch_metrics_logged = False
 
     def validation_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val", self.val_acc)
@@ -168,9 +139,6 @@ class ImageClassifier(pl.LightningModule):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # Keras's Adam (epsilon 1e-7 outside the bias correction), as the course's optimizer=Adam().
         return Adam(self.parameters(), learning_rate=self.hparams.learning_rate)
-
-    def configure_callbacks(self) -> list[pl.Callback]:
-        return [ClassifierFigures(), PredictionPrinter()]
 
     def on_fit_start(self) -> None:
         # Lightning's summary rounds ("1.2 M"); Keras's model.summary() prints the exact count.

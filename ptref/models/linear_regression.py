@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ptref.callbacks.house_price import HousePriceReport
+from ptref.data.house_price import ColumnStats
 
 LOSSES = ("half_mse", "mse")
 INITS = ("zeros", "keras")
@@ -32,7 +32,7 @@ class LinearRegression(pl.LightningModule):
     """``price = w1·area [+ w2·bedrooms] + b`` on z-scored data; predictions come back in dollars.
 
     Args:
-        n_features: 1 or 2; ``None`` takes it from the data module when training starts.
+        n_features: 1 or 2 (the CLI links it to the data module's ``n_features``).
         bias_column: ``True``: the course's ``y = X·W`` with an explicit ``x0 = 1`` column;
             ``False``: ``nn.Linear(n_features, 1, bias=True)``.
         init: ``"zeros"`` (the course) or ``"keras"`` (Keras Dense: glorot_uniform kernel, zero bias).
@@ -43,7 +43,7 @@ class LinearRegression(pl.LightningModule):
 
     def __init__(
         self,
-        n_features: int | None = None,
+        n_features: int,
         bias_column: bool = True,
         init: str = "zeros",
         loss: str = "half_mse",
@@ -54,38 +54,32 @@ class LinearRegression(pl.LightningModule):
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
-        self.save_hyperparameters()
-        self.linear: nn.Module | None = None
-        if n_features is not None:
-            self._build(n_features)
-
-    def _build(self, n_features: int) -> None:
         if n_features not in (1, 2):
             raise ValueError(f"n_features must be 1 or 2, got {n_features}")
-        self.hparams.n_features = n_features  # saved in checkpoints, so load_from_checkpoint rebuilds it
+        self.save_hyperparameters()
         self.example_input_array = torch.zeros(1, n_features)  # traced for TensorBoard's graph (log_graph)
-        if self.hparams.bias_column:
+        self.linear: nn.Linear | None = None
+        if bias_column:
             self.W = nn.Parameter(torch.zeros(n_features + 1, 1))  # row 0 multiplies x0 = 1
         else:
             self.linear = nn.Linear(n_features, 1, bias=True)
             nn.init.zeros_(self.linear.weight)
             nn.init.zeros_(self.linear.bias)
-        if self.hparams.init == "keras":
+        if init == "keras":
             kernel = torch.empty(1, n_features)
             nn.init.xavier_uniform_(kernel)  # Keras glorot_uniform: limit sqrt(6 / (fan_in + fan_out))
             with torch.no_grad():
                 self._kernel_and_bias()[0].copy_(kernel.view(-1))
-        # Column statistics (features, then price) so that predictions come back in dollars.
-        self.register_buffer("x_mean", torch.zeros(n_features))
-        self.register_buffer("x_std", torch.ones(n_features))
-        self.register_buffer("y_mean", torch.zeros(1))
-        self.register_buffer("y_std", torch.ones(1))
+        # The data's column statistics (features, then price), saved with the weights so that predictions come
+        # back in raw units (dollars) from a checkpoint alone.
+        self.register_buffer("column_mean", torch.zeros(n_features + 1))
+        self.register_buffer("column_std", torch.ones(n_features + 1))
         self.register_buffer("trained", torch.tensor(False))
 
-    def configure_model(self) -> None:
-        """Build the parameters from the data module when ``n_features`` was not given."""
-        if not hasattr(self, "x_mean"):
-            self._build(self.trainer.datamodule.n_features)
+    @property
+    def stats(self) -> ColumnStats:
+        """The column statistics of the data this model was trained on (identity before training)."""
+        return ColumnStats(mean=self.column_mean, std=self.column_std)
 
     def on_fit_start(self) -> None:
         """Check the data matches the model and keep its column statistics (saved with the weights)."""
@@ -93,13 +87,10 @@ class LinearRegression(pl.LightningModule):
         if datamodule.n_features != self.hparams.n_features:
             raise ValueError(
                 f"the model has {self.hparams.n_features} feature(s) but {datamodule.source} has "
-                f"{datamodule.n_features}; set model n_features to null to take it from the data"
+                f"{datamodule.n_features}; build the model with n_features={datamodule.n_features}"
             )
-        stats = datamodule.stats
-        self.x_mean.copy_(stats.mean[:-1])
-        self.x_std.copy_(stats.std[:-1])
-        self.y_mean.copy_(stats.mean[-1:])
-        self.y_std.copy_(stats.std[-1:])
+        self.column_mean.copy_(datamodule.stats.mean)
+        self.column_std.copy_(datamodule.stats.std)
         self.trained.fill_(True)
 
     def _kernel_and_bias(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -130,9 +121,7 @@ class LinearRegression(pl.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         """Log the weights after the epoch's updates, so a learner can watch them converge."""
-        coefficients = {**self.coefficients(), "epoch": self.current_epoch}
-        for logger in self.loggers:
-            logger.log_metrics(coefficients, step=self.global_step - 1)
+        self.log_dict(self.coefficients(), on_epoch=True)
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         x, y = batch
@@ -150,14 +139,11 @@ class LinearRegression(pl.LightningModule):
                 "this model was never trained, its prediction would be meaningless: pass a checkpoint, "
                 "e.g. --ckpt_path runs/house_price/version_0/checkpoints/<name>.ckpt"
             )
-        return self(((raw - self.x_mean) / self.x_std).float()) * self.y_std + self.y_mean
+        return self.stats.raw_price(self(self.stats.standardize_features(raw).float()))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # Plain gradient descent, tf.train.GradientDescentOptimizer: W ← W − lr·∂L/∂W.
         return torch.optim.SGD(self.parameters(), lr=self.hparams.learning_rate)
-
-    def configure_callbacks(self) -> list[pl.Callback]:
-        return [HousePriceReport()]
 
     def coefficients(self) -> dict[str, float]:
         """The learned ``w1[, w2], b`` in normalized units (the course prints these)."""
@@ -167,11 +153,8 @@ class LinearRegression(pl.LightningModule):
 
     def dollar_coefficients(self) -> dict[str, float]:
         """The same line in raw units: ``price = a1·area [+ a2·bedrooms] + c`` dollars."""
-        kernel, bias = self._kernel_and_bias()
-        scale = self.y_std / self.x_std
-        raw = (kernel * scale).tolist()
-        intercept = (self.y_mean + self.y_std * bias - (kernel * scale * self.x_mean).sum()).item()
-        return {**{f"a{i + 1}": value for i, value in enumerate(raw)}, "c": intercept}
+        a, c = self.stats.raw_line(*self._kernel_and_bias())
+        return {**{f"a{i + 1}": value for i, value in enumerate(a.tolist())}, "c": c.item()}
 
     def equation(self) -> str:
         """``y = 0.8304·x1 + 0.0008·x2 + 0.0000`` in the course's form (normalized units)."""

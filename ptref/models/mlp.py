@@ -1,4 +1,5 @@
-"""Multilayer perceptron: Dense layers on the flattened 28×28 image (the course's softmax network).
+"""Multilayer perceptron: Dense layers on the flattened 28×28 image (the course's softmax network), and softmax
+regression, the MLP without hidden layers.
 
 TensorFlow course original (Keras, 669,706 parameters)::
 
@@ -11,9 +12,20 @@ TensorFlow course original (Keras, 669,706 parameters)::
 PyTorch twin: ``nn.Sequential(Flatten, Linear(784, 512), ReLU, Linear(512, 512), ReLU, Linear(512, 10))``;
 the softmax lives in the loss (see :mod:`ptref.models.classifier`). Keras's ``Dense`` is ``nn.Linear``
 with the kernel stored transposed (``[in, out]`` vs ``[out, in]``); the parameter counts are equal.
+
+Softmax regression, TensorFlow original (TF1, "MNIST for ML beginners"; 7,850 parameters)::
+
+    W = tf.Variable(tf.zeros([784, 10])); b = tf.Variable(tf.zeros([10]))
+    y = tf.nn.softmax(tf.matmul(x, W) + b)
+    cross_entropy = tf.reduce_mean(-tf.reduce_sum(y_ * tf.log(y), axis=1))
+
+Keras: ``Sequential([Dense(10, activation="softmax", input_shape=(784,))])``. PyTorch twin: ``MLP(hidden_sizes=[])``,
+i.e. ``nn.Linear(784, 10)`` and ``F.cross_entropy`` on its logits; :class:`SoftmaxRegression` is that, by name.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
@@ -59,6 +71,20 @@ class MLP(ImageClassifier):
         return dense_stack(
             self.hparams.in_features, sizes, self.hparams.num_classes, self.hparams.activation, self.hparams.dropout
         )
+
+
+class SoftmaxRegression(MLP):
+    """``p(class | x) = softmax(W·x + b)``, ``W`` of shape ``[num_classes, in_features]``: ``MLP(hidden_sizes=[])``.
+
+    Args: those of :class:`MLP` but ``hidden_sizes`` (none), ``activation`` and ``dropout`` (nothing to act on).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(hidden_sizes=[], **kwargs)
+
+    def build_network(self) -> nn.Module:
+        # Not MLP's: built from the CLI, the hyperparameters are the arguments given, and hidden_sizes is none.
+        return dense_stack(self.hparams.in_features, [], self.hparams.num_classes)
 
 
 def dense_stack(
