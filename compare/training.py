@@ -47,12 +47,6 @@ def _trainer(max_steps: int, callbacks: list[pl.Callback], max_epochs: int = -1)
     )
 
 
-def _quiet(model: pl.LightningModule) -> pl.LightningModule:
-    # The workflows' figure/printing callbacks cost time and write files; numerics do not depend on them.
-    model.configure_callbacks = lambda: []
-    return model
-
-
 def trajectory(name: str, steps: int = 50, batch_size: int = 32, optimizer: str = "adam") -> list[Check]:
     """N steps from Keras's initial weights on the same batches in the same order (no dropout in these models).
 
@@ -62,7 +56,6 @@ def trajectory(name: str, steps: int = 50, batch_size: int = 32, optimizer: str 
     plots how the gap grows), final weights against the tolerance.
     """
     course, p = transferred_pair(name)
-    _quiet(course.ptref_model)
     x, y = course_batch(course, steps * batch_size)
     return parity.trajectory(p, x, y, course_keras_loss(name), keras_optimizer_config(optimizer), steps, batch_size,
                              training_step=True)
@@ -90,7 +83,7 @@ def house_price_tf1(steps: int = 200, learning_rate: float = 0.01, bias_column: 
                 tf1_losses.append(float(loss[0, 0]))
                 tf1_weights.append(session.run(W_var))
     # ptref: LinearRegression in the chosen form, Keras-layout weights [kernel (2, 1), bias (1,)] both sides
-    model = _quiet(LinearRegression(n_features=2, bias_column=bias_column, learning_rate=learning_rate))
+    model = LinearRegression(n_features=2, bias_column=bias_column, learning_rate=learning_rate)
     interop.load_keras_weights(model, [init[1:], init[0]])
     recorder = StepRecorder(torch.zeros(1, 2))
     datamodule = HousePriceDataModule(csv_path=str(W.HOUSE_CSV))
@@ -128,7 +121,7 @@ def statistical(
             datamodule = MNISTDataModule(data_dir=str(W.MNIST_DIR), train_files="t10k", test_size=W.TEST_SIZE,
                                          val_size=0, layout="flat", batch_size=batch_size)
             trainer = _trainer(-1, [], max_epochs=epochs)
-            module = _quiet(SoftmaxRegression(init=init))
+            module = SoftmaxRegression(init=init)
             trainer.fit(module, datamodule=datamodule)
             accuracy = trainer.test(module, datamodule, verbose=False)[0]["test_acc"]
             accuracies[f"ptref ({init} init)"].append(100 * accuracy)

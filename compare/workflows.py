@@ -6,7 +6,6 @@ environment chose), the one bootstrap of the suite.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,13 +19,13 @@ from ptref.models import CNN, MLP, LinearRegression, SoftmaxRegression
 from ptref.models.classifier import ImageClassifier
 from ptref.nn import BatchNormalization
 from ptref.parity.tf import import_keras
+from shared_data import shared_dataset
 
 keras = import_keras()
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("PTREF_SHARED", REPO.parent / "shared"))
-MNIST_DIR = SHARED / "datasets" / "mnist-t10k"
-HOUSE_CSV = SHARED / "datasets" / "house-price" / "data1.csv"
+MNIST_DIR = shared_dataset("mnist-t10k")
+HOUSE_CSV = shared_dataset("house-price", "data1.csv")
 TEST_SIZE = 2000  # the last 2,000 t10k digits test, the first 8,000 train (as experiments/mnist_*_t10k.yaml)
 WORKFLOWS = ("house_price", "softmax", "mlp", "cnn", "cnn_bn")
 MNIST_WORKFLOWS = ("softmax", "mlp", "cnn", "cnn_bn")
