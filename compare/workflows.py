@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,7 +22,6 @@ from shared_data import shared_dataset
 
 keras = import_keras()
 
-REPO = Path(__file__).resolve().parent.parent
 MNIST_DIR = shared_dataset("mnist-t10k")
 HOUSE_CSV = shared_dataset("house-price", "data1.csv")
 TEST_SIZE = 2000  # the last 2,000 t10k digits test, the first 8,000 train (as experiments/mnist_*_t10k.yaml)
