@@ -137,3 +137,48 @@ def test_twenty_adam_steps_by_the_trainer_follow_the_keras_loop(data, tmp_path):
         moved = (theirs - start).pow(2).mean().sqrt()
         apart = ((ours - theirs).pow(2).mean().sqrt() / moved).item()
         assert apart <= CAPTCHA_TRAJECTORY_WEIGHTS.value, f"{name}: final weights {apart:.3g} of the way apart"
+
+
+class OrderRecorder(keras.Model):
+    """A model whose training step only records the examples (their ids, the inputs) of each batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dense = keras.layers.Dense(1)
+        self.batches: list[list[int]] = []
+
+    def call(self, x):
+        return self.dense(x)
+
+    def train_step(self, data):
+        self.batches.append(data[0].numpy().ravel().astype(int).tolist())
+        return {"examples": tf.constant(float(len(self.batches[-1])))}
+
+
+def epoch_orders(train, epochs: int = 3, n: int = 12, batch_size: int = 4) -> list[list[int]]:
+    """The order in which ``train(model, x, y, batch_size, epochs)`` visits examples 0..n-1, per epoch."""
+    keras.utils.set_random_seed(0)
+    model = OrderRecorder()
+    model.compile(optimizer="adam", loss="mse", run_eagerly=True)
+    x = np.arange(n, dtype="float32").reshape(n, 1)
+    train(model, x, x, batch_size, epochs)
+    flat = [example for batch in model.batches for example in batch]
+    return [flat[epoch * n:(epoch + 1) * n] for epoch in range(epochs)]
+
+
+@pytest.mark.statistical
+def test_keras_fit_shuffle_after_set_random_seed_repeats_one_order_every_epoch():
+    """Why the twin does not train with ``fit(shuffle=True)``: a seeded Keras draws the same permutation each epoch."""
+    orders = epoch_orders(lambda model, x, y, batch_size, epochs: model.fit(
+        x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0))
+    assert sorted(orders[0]) == list(range(12)) and orders[0] != list(range(12))  # shuffled, once
+    assert orders[1] == orders[0] and orders[2] == orders[0]
+
+
+@pytest.mark.statistical
+def test_the_twins_fit_visits_every_example_once_per_epoch_in_a_new_order():
+    """As ptref's ``DataLoader(shuffle=True)``: each epoch a permutation, and not the last epoch's."""
+    orders = epoch_orders(lambda model, x, y, batch_size, epochs: K.fit(model, x, y, batch_size, epochs, seed=0,
+                                                                        verbose=0))
+    assert all(sorted(order) == list(range(12)) for order in orders)
+    assert orders[0] != orders[1] and orders[1] != orders[2] and orders[0] != orders[2]
