@@ -14,8 +14,8 @@ The test: Welch's two-sided t-test of the two means (no equal-variance assumptio
 m_k, m_p and sample variances s_k², s_p² of the per-seed accuracies,
 
     t = (m_p − m_k) / sqrt(s_k²/n_k + s_p²/n_p)
-    ν = (s_k²/n_k + s_p²/n_p)² / ((s_k²/n_k)² / (n_k − 1) + (s_p²/n_p)² / (n_p − 1))     (Welch–Satterthwaite)
-    p = I_{ν/(ν+t²)}(ν/2, 1/2)                                                              (Student t, two-sided)
+    ν = (s_k²/n_k + s_p²/n_p)² / ((s_k²/n_k)² / (n_k − 1) + (s_p²/n_p)² / (n_p − 1))   (Welch–Satterthwaite)
+    p = I_{ν/(ν+t²)}(ν/2, 1/2)                                              (Student t, two-sided)
 
 The means differ when p < α, α the two-sided tail of :data:`compare.tolerances.CAPTCHA_STATISTICAL` (3) standard
 deviations of a normal, 0.27 %. With a handful of seeds ν is small and t's tails are heavy: |t| = 3 is not

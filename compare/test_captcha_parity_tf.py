@@ -3,6 +3,9 @@
 Levels: forward (the 40-vector), gradients of the course's binary CE per parameter, one Adam step, and 20 Adam steps
 trained by the Lightning Trainer against a ``GradientTape`` loop. Dropout is off in every level: inference mode for
 forward/gradient/step, and rate 0 in both models for the trajectory (the two frameworks draw different masks).
+
+For the statistical level (compare/captcha_statistical.py, a script): the twin's training visits a new order of the
+examples every epoch, as ptref's does, which a seeded Keras ``fit(shuffle=True)`` does not.
 """
 
 from __future__ import annotations
