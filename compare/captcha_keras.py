@@ -95,7 +95,7 @@ def fit(model: keras.Model, x: np.ndarray, targets: np.ndarray | list[np.ndarray
     labels = tuple(targets) if isinstance(targets, list) else targets
     dataset = tf.data.Dataset.from_tensor_slices((x, labels))
     dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-    return model.fit(dataset, epochs=epochs, **fit_options)
+    return model.fit(dataset, epochs=epochs, shuffle=False, **fit_options)  # the dataset shuffles itself
 
 
 def accuracies(probabilities: np.ndarray, labels: np.ndarray, num_chars: int) -> dict[str, float]:
