@@ -95,6 +95,8 @@ def main() -> int:
     parser.add_argument("--data_seed", type=int, default=0, help="the generated set's seed (one set for all runs)")
     parser.add_argument("--cache_dir", default=None, help="where the set is cached (default: a temporary folder)")
     args = parser.parse_args()
+    if len(args.seeds) < 2:
+        parser.error("--seeds: Welch's t-test needs at least 2 seeds per framework")
     with tempfile.TemporaryDirectory() as temporary:
         data = CaptchaDataModule(cache_dir=args.cache_dir or temporary, seed=args.data_seed, n_train=args.n_train,
                                  n_test=args.n_test, width=args.width, height=args.height, batch_size=args.batch_size)
@@ -123,7 +125,7 @@ def welch(a: list[float], b: list[float]) -> tuple[float, float, float]:
     """Welch's t-test of mean(b) − mean(a): ``(t, degrees of freedom ν, two-sided p)`` (formulas in the module
     docstring; ``p`` from the regularized incomplete beta function)."""
     if len(a) < 2 or len(b) < 2:
-        raise SystemExit("--seeds: Welch's t-test needs at least 2 seeds")
+        raise ValueError(f"Welch's t-test needs at least 2 values per sample, got {len(a)} and {len(b)}")
     va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
     if va + vb == 0:
         return (0.0, math.inf, 1.0) if np.mean(a) == np.mean(b) else (math.inf, math.inf, 0.0)
