@@ -131,7 +131,7 @@ def welch(a: list[float], b: list[float]) -> tuple[float, float, float]:
         return (0.0, math.inf, 1.0) if np.mean(a) == np.mean(b) else (math.inf, math.inf, 0.0)
     t = float((np.mean(b) - np.mean(a)) / math.sqrt(va + vb))
     nu = float((va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)))
-    p = float(tf.math.betainc(nu / 2, 0.5, nu / (nu + t * t)))
+    p = float(tf.math.betainc(*(tf.constant(value, tf.float64) for value in (nu / 2, 0.5, nu / (nu + t * t)))))
     return t, nu, p
 
 if __name__ == "__main__":

@@ -185,3 +185,17 @@ def test_the_twins_fit_visits_every_example_once_per_epoch_in_a_new_order():
                                                                         verbose=0))
     assert all(sorted(order) == list(range(12)) for order in orders)
     assert orders[0] != orders[1] and orders[1] != orders[2] and orders[0] != orders[2]
+
+
+@pytest.mark.statistical
+def test_welch_p_value_is_students_t_with_the_welch_satterthwaite_degrees_of_freedom():
+    """Two samples of 2 with equal variances: ν = 2, whose Student t has a closed form, two-sided
+    p = 1 − t / sqrt(2 + t²); a spread 9 times larger in one sample gives ν = (1 + 9)² / (1 + 81)."""
+    from compare.captcha_statistical import welch
+
+    t, nu, p = welch([0.0, 2.0], [3.0, 5.0])
+    assert t == pytest.approx(3 / np.sqrt(2), rel=1e-12, abs=0)  # float64 arithmetic of 4 numbers
+    assert nu == pytest.approx(2.0, rel=1e-12, abs=0)
+    # TensorFlow's float64 betainc: ~1e-15 relative; 1e-9 leaves room for its series' stopping rule
+    assert p == pytest.approx(1 - t / np.sqrt(2 + t * t), rel=1e-9, abs=1e-12)
+    assert welch([0.0, 2.0], [0.0, 6.0])[1] == pytest.approx(100 / 82, rel=1e-12, abs=0)
