@@ -21,6 +21,7 @@ from ptref.parity.tf import import_keras  # noqa: E402  (the one TensorFlow boot
 
 keras = import_keras()
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
 
 from ptref.data.captcha import CaptchaDataModule, grayscale, one_hot  # noqa: E402
@@ -79,6 +80,22 @@ def course_arrays(data: CaptchaDataModule, split: str) -> tuple[np.ndarray, np.n
     return x, one_hot(labels, len(data.hparams.charset)).numpy(), labels.numpy()
 
 
+def fit(model: keras.Model, x: np.ndarray, targets: np.ndarray | list[np.ndarray], batch_size: int, epochs: int,
+        seed: int, **fit_options) -> keras.callbacks.History:
+    """``model.fit`` with a new order of the examples every epoch (the ``DataLoader(shuffle=True)`` of ptref).
+
+    Keras's ``fit(x, y, shuffle=True)`` on arrays draws each epoch's permutation inside a ``tf.data`` pipeline
+    that ``fit`` iterates anew every epoch; once ``keras.utils.set_random_seed`` has set the global seed, every
+    epoch redraws it from the same seed and visits the examples in the *same* order
+    (``compare/test_captcha_parity_tf.py`` shows it). A ``Dataset.shuffle(..., reshuffle_each_iteration=True)``
+    draws a new order per epoch from ``seed``. ``targets``: one array, or one per output.
+    """
+    labels = tuple(targets) if isinstance(targets, list) else targets
+    dataset = tf.data.Dataset.from_tensor_slices((x, labels))
+    dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    return model.fit(dataset, epochs=epochs, shuffle=False, **fit_options)  # the dataset shuffles itself
+
+
 def accuracies(probabilities: np.ndarray, labels: np.ndarray, num_chars: int) -> dict[str, float]:
     """Per-character and whole-captcha accuracy of 40-vectors against character indices."""
     read = probabilities.reshape(len(labels), -1, num_chars).argmax(axis=-1)
@@ -113,7 +130,7 @@ def main() -> None:
         # accuracy for a 40-wide output, so the course's metric is named explicitly.
         model.compile(optimizer=args.optimizer, loss=args.loss, metrics=["binary_accuracy"])
         targets, validation = y_train, (x_test, y_test)
-    model.fit(x_train, targets, batch_size=args.batch_size, epochs=args.epochs, validation_data=validation, verbose=2)
+    fit(model, x_train, targets, args.batch_size, args.epochs, args.seed, validation_data=validation, verbose=2)
     probabilities = model.predict(x_test, batch_size=args.batch_size, verbose=0)
     if per_head:
         probabilities = np.concatenate(probabilities, axis=1)

@@ -3,6 +3,9 @@
 Levels: forward (the 40-vector), gradients of the course's binary CE per parameter, one Adam step, and 20 Adam steps
 trained by the Lightning Trainer against a ``GradientTape`` loop. Dropout is off in every level: inference mode for
 forward/gradient/step, and rate 0 in both models for the trajectory (the two frameworks draw different masks).
+
+For the statistical level (compare/captcha_statistical.py, a script): the twin's training visits a new order of the
+examples every epoch, as ptref's does, which a seeded Keras ``fit(shuffle=True)`` does not.
 """
 
 from __future__ import annotations
@@ -114,7 +117,6 @@ def test_twenty_adam_steps_by_the_trainer_follow_the_keras_loop(data, tmp_path):
     trainer = pl.Trainer(max_steps=STEPS, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False, callbacks=[recorder],
                          default_root_dir=tmp_path, deterministic=True)
-    model.configure_callbacks = lambda: []
     trainer.fit(model, train_dataloaders=DataLoader(TensorDataset(x, labels), batch_size=BATCH, shuffle=False))
 
     optimizer, variables = keras.optimizers.Adam(), keras_model.trainable_weights
@@ -137,3 +139,62 @@ def test_twenty_adam_steps_by_the_trainer_follow_the_keras_loop(data, tmp_path):
         moved = (theirs - start).pow(2).mean().sqrt()
         apart = ((ours - theirs).pow(2).mean().sqrt() / moved).item()
         assert apart <= CAPTCHA_TRAJECTORY_WEIGHTS.value, f"{name}: final weights {apart:.3g} of the way apart"
+
+
+class OrderRecorder(keras.Model):
+    """A model whose training step only records the examples (their ids, the inputs) of each batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dense = keras.layers.Dense(1)
+        self.batches: list[list[int]] = []
+
+    def call(self, x):
+        return self.dense(x)
+
+    def train_step(self, data):
+        self.batches.append(data[0].numpy().ravel().astype(int).tolist())
+        return {"examples": tf.constant(float(len(self.batches[-1])))}
+
+
+def epoch_orders(train, epochs: int = 3, n: int = 12, batch_size: int = 4) -> list[list[int]]:
+    """The order in which ``train(model, x, y, batch_size, epochs)`` visits examples 0..n-1, per epoch."""
+    keras.utils.set_random_seed(0)
+    model = OrderRecorder()
+    model.compile(optimizer="adam", loss="mse", run_eagerly=True)
+    x = np.arange(n, dtype="float32").reshape(n, 1)
+    train(model, x, x, batch_size, epochs)
+    flat = [example for batch in model.batches for example in batch]
+    return [flat[epoch * n:(epoch + 1) * n] for epoch in range(epochs)]
+
+
+@pytest.mark.statistical
+def test_keras_fit_shuffle_after_set_random_seed_repeats_one_order_every_epoch():
+    """Why the twin does not train with ``fit(shuffle=True)``: a seeded Keras draws the same permutation each epoch."""
+    orders = epoch_orders(lambda model, x, y, batch_size, epochs: model.fit(
+        x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0))
+    assert sorted(orders[0]) == list(range(12)) and orders[0] != list(range(12))  # shuffled, once
+    assert orders[1] == orders[0] and orders[2] == orders[0]
+
+
+@pytest.mark.statistical
+def test_the_twins_fit_visits_every_example_once_per_epoch_in_a_new_order():
+    """As ptref's ``DataLoader(shuffle=True)``: each epoch a permutation, and not the last epoch's."""
+    orders = epoch_orders(lambda model, x, y, batch_size, epochs: K.fit(model, x, y, batch_size, epochs, seed=0,
+                                                                        verbose=0))
+    assert all(sorted(order) == list(range(12)) for order in orders)
+    assert orders[0] != orders[1] and orders[1] != orders[2] and orders[0] != orders[2]
+
+
+@pytest.mark.statistical
+def test_welch_p_value_is_students_t_with_the_welch_satterthwaite_degrees_of_freedom():
+    """Two samples of 2 with equal variances: ν = 2, whose Student t has a closed form, two-sided
+    p = 1 − t / sqrt(2 + t²); a spread 9 times larger in one sample gives ν = (1 + 9)² / (1 + 81)."""
+    from compare.captcha_statistical import welch
+
+    t, nu, p = welch([0.0, 2.0], [3.0, 5.0])
+    assert t == pytest.approx(3 / np.sqrt(2), rel=1e-12, abs=0)  # float64 arithmetic of 4 numbers
+    assert nu == pytest.approx(2.0, rel=1e-12, abs=0)
+    # TensorFlow's float64 betainc: ~1e-15 relative; 1e-9 leaves room for its series' stopping rule
+    assert p == pytest.approx(1 - t / np.sqrt(2 + t * t), rel=1e-9, abs=1e-12)
+    assert welch([0.0, 2.0], [0.0, 6.0])[1] == pytest.approx(100 / 82, rel=1e-12, abs=0)

@@ -62,8 +62,9 @@ CAPTCHA_TRAJECTORY_WEIGHTS = Tolerance(
 )
 CAPTCHA_STATISTICAL = Tolerance(
     "CAPTCHA_STATISTICAL", 3.0, "abs",
-    "|difference of the mean per-character test accuracies| of Keras and ptref over n seeds, in units of its own "
-    "standard deviation sigma = sqrt(s_keras^2/n + s_ptref^2/n) from the seed-to-seed sample spreads "
-    "(compare/captcha_statistical.py): a short captcha run's accuracy moves by points from seed to seed (it sits "
-    "where learning starts), so the bound is stated in that spread; 3 sigma: a real agreement fails by chance <1 %",
+    "significance level of Welch's t-test of the mean per-character test accuracies of Keras and ptref over seeds "
+    "(compare/captcha_statistical.py), given in standard deviations of a normal: the means differ when p < "
+    "erfc(3 / sqrt(2)) = 0.27 %. A short captcha run's accuracy moves by points from seed to seed (it sits where "
+    "learning starts), so the difference is judged against that spread; a real agreement fails by chance 0.27 % of "
+    "the time",
 )

@@ -20,9 +20,10 @@ Flatten is :class:`ptref.nn.FlattenChannelsLast` (Keras's ``(h, w, c)`` order, s
 transpose). ``forward`` returns the heads' logits ``[B, length, num_chars]``; softmax is applied in the loss that
 needs it.
 
-With that compile, ``"accuracy"`` is Keras's *binary* accuracy on the 40-vector (each element > 0.5 vs the one-hot
-target): a model that predicts no character at all gets 36 of 40 elements right, 0.9. So this model logs three
-accuracies: ``binary_acc`` (that one), ``char_acc`` (characters read right) and ``captcha_acc`` (all of them).
+With that compile (in the course's tf.keras 2), ``"accuracy"`` is Keras's *binary* accuracy on the 40-vector (each
+element > 0.5 vs the one-hot target): a model that predicts no character at all gets 36 of 40 elements right, 0.9.
+So this model logs three accuracies: ``binary_acc`` (that one), ``char_acc`` (characters read right) and
+``captcha_acc`` (all of them).
 """
 
 from __future__ import annotations
