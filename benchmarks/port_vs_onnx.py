@@ -31,14 +31,14 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ptref.parity.tf import import_tensorflow
-
-tf = import_tensorflow()  # torch._dynamo first, then TensorFlow: the other order aborts in LLVM
-# isort: split
-import keras
 import numpy as np
 import torch
-from keras import layers
+
+from ptref.parity.tf import import_keras, import_tensorflow
+
+tf = import_tensorflow()  # torch._dynamo first, then TensorFlow: the other order aborts in LLVM
+keras = import_keras()
+layers = keras.layers
 
 Built = tuple[keras.Model, list[np.ndarray]]
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere in the checkout
 
-from ptref.parity.tf import import_keras  # noqa: E402  (the one TensorFlow bootstrap)
+from ptref.parity.tf import import_keras  # the one TensorFlow bootstrap
 
 keras = import_keras()
 import lightning.pytorch as pl  # noqa: E402

@@ -140,7 +140,8 @@ def round_trip(name: str) -> list[Check]:
 
 
 def file_loading(name: str, suffix: str, folder: str) -> Check:
-    """Save the Keras model as ``.keras`` or ``.h5``, load the file into ptref: weights identical to the live model's."""
+    """Save the Keras model as ``.keras`` or ``.h5``, load the file into ptref: weights identical to the live
+    model's."""
     course = W.pair(name)
     path = f"{folder}/{name}{suffix}"
     course.keras_model.save(path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ptref.parity.tf import import_keras  # noqa: E402  (the one TensorFlow bootstrap)
+from ptref.parity.tf import import_keras  # the one TensorFlow bootstrap
 
 keras = import_keras()
 import torch  # noqa: E402

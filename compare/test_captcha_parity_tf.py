@@ -19,17 +19,17 @@ from compare.tolerances import (
     FORWARD,
 )
 
-import keras  # noqa: E402
-import lightning.pytorch as pl  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import torch  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+import keras
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+from torch.utils.data import DataLoader, TensorDataset
 
-from ptref.data.captcha import CaptchaDataModule, grayscale, one_hot  # noqa: E402
-from ptref.models.captcha import CaptchaCNN  # noqa: E402
-from ptref.optim import Adam  # noqa: E402
+from ptref.data.captcha import CaptchaDataModule, grayscale, one_hot
+from ptref.models.captcha import CaptchaCNN
+from ptref.optim import Adam
 
 STEPS, BATCH = 20, 8
 

@@ -1,7 +1,8 @@
 """The optimizers lessons run in TensorFlow (live) and in PyTorch: Keras takes the same steps as ptref.optim.
 
 Both sides of every step are run once by ``ptref.concepts.lesson.run_lesson`` (what ``ptref lesson optimizers``
-and ``ptref lesson adaptive_optimizers`` print). Tolerances, absolute for w (|w| < 2) with a relative part for larger values:
+and ``ptref lesson adaptive_optimizers`` print). Tolerances, absolute for w (|w| < 2) with a relative part for
+larger values:
 - ``SAME_RULE``: Keras against ptref.optim, the same float32 formula: a float32 ulp is ≤ 1.2e-7 for |w| < 2;
   two of them (measured: 0, bit for bit); rtol 1e-7, atol 2.5e-7.
 - ``HAND`` / ``KERAS_ADAM``: Keras against the float64 hand steps, as in ``tests/test_concepts_optimizers.py``

@@ -168,7 +168,8 @@ def test_accumulated_gradient_is_doubled_in_both() -> None:
 
 def test_batch_minibatch_single_curves_agree() -> None:
     tf_values, torch_values = ran("training_loop")["batch_vs_minibatch_vs_single"]
-    assert tf_values["updates per epoch"] == torch_values["updates per epoch"] == {"batch": 1, "mini-batch": 4, "single": 32}
+    expected_updates = {"batch": 1, "mini-batch": 4, "single": 32}
+    assert tf_values["updates per epoch"] == torch_values["updates per epoch"] == expected_updates
     for name, curve in torch_values["loss per epoch"].items():
         np.testing.assert_allclose(tf_values["loss per epoch"][name], curve, rtol=RTOL, err_msg=name)
 

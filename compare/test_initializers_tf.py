@@ -142,6 +142,9 @@ def test_statistical_checks_tell_wrong_fans_truncation_and_layout_apart():
     keras_truncated = keras.initializers.VarianceScaling(distribution="truncated_normal", seed=0)(DENSE[0]).numpy()
     untruncated = I.VarianceScaling(distribution="untruncated_normal", seed=0)(DENSE[1]).numpy()
     bound = 2 * math.sqrt(1 / 200) / 0.87962566103423978
+    # the bound check tells them apart: Keras's truncated draws stay within it (one float32 ulp past it at most,
+    # as in assert_same_distribution), untruncated ones go far past it
+    assert np.abs(keras_truncated).max() <= bound * (1 + 1e-6)
     assert np.abs(untruncated).max() > 1.5 * bound
     # A torch Linear weight (out, in) read as if it were Keras's (in, out) swaps fan_in and fan_out.
     keras_lecun = keras.initializers.LecunNormal(seed=0)(DENSE[0]).numpy()

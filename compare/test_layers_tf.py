@@ -128,7 +128,8 @@ def test_conv_stack_with_flatten_and_dense_matches_keras_after_weight_transfer()
         dense.bias.copy_(dense_bias)
     ours = nn.Sequential(conv, nn.ReLU(), MaxPool2dSame(3, 2), nn.Flatten(), dense)
     x = images(12, batch=4)
-    np.testing.assert_allclose(ours(to_torch(x)).detach().numpy(), keras_model(x).numpy(), atol=TOLERANCE, rtol=RELATIVE)
+    np.testing.assert_allclose(ours(to_torch(x)).detach().numpy(), keras_model(x).numpy(),
+                               atol=TOLERANCE, rtol=RELATIVE)
 
 
 def test_dense_kernel_transpose_matches_keras_dense():

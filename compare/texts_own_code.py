@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ptref.parity.tf import import_keras  # noqa: E402  (the one TensorFlow bootstrap)
+from ptref.parity.tf import import_keras  # the one TensorFlow bootstrap
 
 keras = import_keras()
 import numpy as np  # noqa: E402

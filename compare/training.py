@@ -41,8 +41,9 @@ class StepRecorder(pl.Callback):
 
 def _trainer(max_steps: int, callbacks: list[pl.Callback], max_epochs: int = -1) -> pl.Trainer:
     return pl.Trainer(
-        max_steps=max_steps, max_epochs=max_epochs, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, callbacks=callbacks,
+        max_steps=max_steps, max_epochs=max_epochs, accelerator="cpu", devices=1, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+        callbacks=callbacks,
         default_root_dir=tempfile.mkdtemp(prefix="ptref-compare-"), deterministic=True,
     )
 

@@ -126,7 +126,9 @@ def pair(name: str, seed: int = 0, **ptref_options) -> Pair:
 def mnist_datamodule(image: bool) -> MNISTDataModule:
     """ptref's own MNIST loader on the real t10k digits: first 8,000 train, last 2,000 test, pixels / 255."""
     if not MNIST_DIR.is_dir():
-        raise FileNotFoundError(f"{MNIST_DIR} is missing: the parity suite reads real MNIST digits (or set $PTREF_SHARED)")
+        raise FileNotFoundError(
+            f"{MNIST_DIR} is missing: the parity suite reads real MNIST digits (or set $PTREF_SHARED)"
+        )
     datamodule = MNISTDataModule(
         data_dir=str(MNIST_DIR), train_files="t10k", test_size=TEST_SIZE, layout="image" if image else "flat"
     )

@@ -100,7 +100,8 @@ def main() -> int:
     for experiment in args.experiments:
         result = measure(experiment, args.root, fit_args)
         bound = ACCEPTANCE.get(experiment.stem)
-        verdict = "—" if bound is None else f"≥ {100 * bound:.1f}%: {'met' if result['test_acc'] >= bound else 'MISSED'}"
+        met = bound is not None and result["test_acc"] >= bound
+        verdict = "—" if bound is None else f"≥ {100 * bound:.1f}%: {'met' if met else 'MISSED'}"
         if bound is not None and result["test_acc"] < bound:
             failed.append(experiment.stem)
         print(f"| `{result['experiment']}` | {result['seed']} | {result['epochs']} | {100 * result['test_acc']:.2f}% "

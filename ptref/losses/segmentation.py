@@ -3,7 +3,6 @@ the whole batch gives one number; pass the non-batch axes (e.g. ``axis=(1, 2, 3)
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from ptref.losses.reduction import align

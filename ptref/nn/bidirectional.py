@@ -14,7 +14,8 @@ _MERGES = {
 
 
 class Bidirectional(nn.Module):
-    """Run ``forward_layer`` on the sequence and ``backward_layer`` (the other ``go_backwards``) on it, then merge. TF: ``keras.layers.Bidirectional(layer, merge_mode)``::
+    """Run ``forward_layer`` on the sequence and ``backward_layer`` (the other ``go_backwards``) on it, then merge.
+    TF: ``keras.layers.Bidirectional(layer, merge_mode)``::
 
         y_f = forward_layer(x);  y_b = backward_layer(x)          (y_b in reversed time order)
         with return_sequences: y_b = flip(y_b, time)              (aligned with y_f)

@@ -28,7 +28,9 @@ def accumulate(
     return mean if update else None
 
 
-def update_moving_averages(params: list[Tensor], states: list[dict[str, Any]], momentum: float, iterations: int) -> None:
+def update_moving_averages(
+    params: list[Tensor], states: list[dict[str, Any]], momentum: float, iterations: int
+) -> None:
     """``average = mu * average + (1 - mu) * w`` for every parameter, ``mu = 0`` at iteration 0 (Keras's EMA)."""
     for param, state in zip(params, states):
         average = state.setdefault("average", torch.zeros_like(param))

@@ -122,7 +122,8 @@ def random_targets(loss: Any, output_shape: tuple[int, ...], count: int, seed: i
     if "sparse" in name:
         return rng.integers(0, output_shape[-1], (count, *output_shape[:-1]))
     if "categorical" in name:
-        return np.eye(output_shape[-1], dtype=np.float32)[rng.integers(0, output_shape[-1], (count, *output_shape[:-1]))]
+        classes = rng.integers(0, output_shape[-1], (count, *output_shape[:-1]))
+        return np.eye(output_shape[-1], dtype=np.float32)[classes]
     if "binary" in name:
         return rng.integers(0, 2, (count, *output_shape)).astype(np.float32)
     return rng.standard_normal((count, *output_shape)).astype(np.float32)

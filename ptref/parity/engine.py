@@ -85,7 +85,9 @@ class ModelPair:
     def tensor(self, link: WeightLink) -> torch.Tensor:
         tensors = {**dict(self.torch_model.named_parameters()), **dict(self.torch_model.named_buffers())}
         if link.torch not in tensors:
-            raise ValueError(f"the map names torch tensor {link.torch!r}, which {type(self.torch_model).__name__} lacks")
+            raise ValueError(
+                f"the map names torch tensor {link.torch!r}, which {type(self.torch_model).__name__} lacks"
+            )
         tensor = tensors[link.torch]
         return tensor if link.index is None else tensor[link.index]
 
@@ -209,7 +211,8 @@ def torch_optimizer_factory(keras_opt: Any) -> Callable[[Any], torch.optim.Optim
 
 def _tensor_targets(y: np.ndarray) -> torch.Tensor:
     array = np.asarray(y)
-    return torch.from_numpy(array.astype(np.int64) if np.issubdtype(array.dtype, np.integer) else array.astype(np.float32))
+    dtype = np.int64 if np.issubdtype(array.dtype, np.integer) else np.float32
+    return torch.from_numpy(array.astype(dtype))
 
 
 # ---------------------------------------------------------------- level 1: forward, per layer
@@ -229,7 +232,9 @@ def forward(p: ModelPair, x: np.ndarray, output_tolerance: T.Tolerance = T.FORWA
     if not links:
         return checks
     inputs = p.keras_model.inputs
-    probe = keras.Model(inputs[0] if len(inputs) == 1 else inputs, [p.keras_model.get_layer(link.keras).output for link in links])
+    probe = keras.Model(
+        inputs[0] if len(inputs) == 1 else inputs, [p.keras_model.get_layer(link.keras).output for link in links]
+    )
     keras_outputs = probe(x, training=False)
     keras_outputs = keras_outputs if isinstance(keras_outputs, (list, tuple)) else [keras_outputs]
     torch_outputs = _hooked_outputs(p, x, [link.torch for link in links])

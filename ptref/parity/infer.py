@@ -69,9 +69,11 @@ def infer_map(keras_model: Any, torch_model: nn.Module, keras_input: np.ndarray)
     names = {module: name for name, module in torch_model.named_modules()}
     tensors = {id(t): name for name, t in [*torch_model.named_parameters(), *torch_model.named_buffers()]}
     if len(keras_layers) != len(flat):
+        keras_names = ", ".join(layer.name for layer in keras_layers)
+        torch_names = ", ".join(names[m] for m, _ in flat)
         raise ValueError(
-            f"the Keras model has {len(keras_layers)} layers with weights ({', '.join(l.name for l in keras_layers)}), "
-            f"the torch model {len(flat)} weight modules ({', '.join(names[m] for m, _ in flat)}): the architectures "
+            f"the Keras model has {len(keras_layers)} layers with weights ({keras_names}), "
+            f"the torch model {len(flat)} weight modules ({torch_names}): the architectures "
             "differ (or give the torch model a keras_map())"
         )
     outputs, order = _torch_leaf_outputs(torch_model, torch_input)
@@ -110,10 +112,16 @@ def _converters(module: nn.Module, flat_shape: tuple[int, int, int] | None) -> t
                 lambda t: np.ascontiguousarray(np.moveaxis(t, (0, 1), (-1, -2))))
     if isinstance(module, nn.Linear) and flat_shape:  # rows of an (H, W, C) flatten <-> columns of a (C, H, W) one
         height, width, channels = flat_shape
-        return (
-            lambda a: np.ascontiguousarray(a.reshape(height, width, channels, -1).transpose(3, 2, 0, 1).reshape(a.shape[1], -1)),
-            lambda t: np.ascontiguousarray(t.reshape(-1, channels, height, width).transpose(2, 3, 1, 0).reshape(-1, t.shape[0])),
-        )
+
+        def to_torch(a: np.ndarray) -> np.ndarray:  # Keras (H·W·C, O) -> torch (O, C·H·W)
+            blocks = a.reshape(height, width, channels, -1).transpose(3, 2, 0, 1)
+            return np.ascontiguousarray(blocks.reshape(a.shape[1], -1))
+
+        def to_keras(t: np.ndarray) -> np.ndarray:  # torch (O, C·H·W) -> Keras (H·W·C, O)
+            blocks = t.reshape(-1, channels, height, width).transpose(2, 3, 1, 0)
+            return np.ascontiguousarray(blocks.reshape(-1, t.shape[0]))
+
+        return to_torch, to_keras
     if isinstance(module, nn.Linear):
         return (lambda a: np.ascontiguousarray(a.T), lambda t: np.ascontiguousarray(t.T))
     return _same, _same

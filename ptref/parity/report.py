@@ -107,13 +107,17 @@ class ParityReport:
             "|---|---|---|---|---|---|---|---|",
         ]
         for c in self.checks:
-            bound = "—" if math.isinf(c.tolerance.value) else f"{c.tolerance.value:g} {c.tolerance.kind} (`{c.tolerance.name}`)"
+            tol = c.tolerance
+            bound = "—" if math.isinf(tol.value) else f"{tol.value:g} {tol.kind} (`{tol.name}`)"
             lines.append(f"| {c.level} | {c.model} | {c.what} | {c.where} | {c.max_abs:.3g} | {c.max_rel:.3g} | "
                          f"{bound} | {c.verdict} |")
         good = len(self.checks) - len(self.failures)
         tolerances = {c.tolerance.name: c.tolerance for c in self.checks}
-        reasons = "\n".join(f"- `{t.name}` = {t.value:g} ({t.kind}" + (f", absolute part {t.atol:g}·S" if t.atol else "")
-                            + f"): {t.reason}" for t in sorted(tolerances.values(), key=lambda t: t.name))
+        reasons = "\n".join(
+            f"- `{t.name}` = {t.value:g} ({t.kind}" + (f", absolute part {t.atol:g}·S" if t.atol else "")
+            + f"): {t.reason}"
+            for t in sorted(tolerances.values(), key=lambda t: t.name)
+        )
         notes = "".join(f"- {note}\n" for note in self.notes)
         return (
             f"# {title}\n\nVerdict: **{'pass' if self.ok else 'FAIL'}**: {good}/{len(self.checks)} checks as expected"

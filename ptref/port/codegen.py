@@ -81,7 +81,8 @@ def _translate(node: Node, graph: Graph, layout: str, parts: _Parts) -> None:
         parts.init.append(f"self.{module.attribute} = {module.constructor}")
         expression = f"self.{module.attribute}({expression})"
     output = node.output
-    parts.forward.append(f"{output.name} = {_move(expression, output.rank, output_layout, tensor_layout(output, layout))}")
+    moved = _move(expression, output.rank, output_layout, tensor_layout(output, layout))
+    parts.forward.append(f"{output.name} = {moved}")
     links = [(f"{m.attribute}.{name}", convert) for m in translation.modules for name, convert in m.weights]
     if len(links) != len(layer.weights):
         raise node.unsupported(f"translated to {len(links)} tensors for its {len(layer.weights)} Keras weights")
@@ -129,7 +130,10 @@ def generate(graph: Graph, class_name: str, layout: str) -> str:
     imports = ["from pathlib import Path", "", "import torch", "from torch import Tensor, nn", ""]
     imports += [f"import {m}" for m in ("ptref.nn", "ptref.port.convert") if f"{m}." in body]
     imports += ["from ptref.parity.mapping import KerasMap, LayerLink, WeightLink"]
-    header = f'"""{class_name}: the Keras model {graph.name!r} ported to PyTorch by ptref.port.\n\n{_LAYOUT_TEXT[layout]}\n"""\n'
+    header = (
+        f'"""{class_name}: the Keras model {graph.name!r} ported to PyTorch by ptref.port.\n\n'
+        f'{_LAYOUT_TEXT[layout]}\n"""\n'
+    )
     return header + "\n" + "\n".join(imports) + "\n" + body
 
 

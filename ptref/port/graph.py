@@ -52,7 +52,8 @@ class Node:
 
     def where(self) -> str:
         sources = [t.name for t in self.inputs]
-        return f"layer {self.layer.name!r} ({type(self.layer).__name__}, #{self.index} in model.layers, inputs {sources})"
+        kind = type(self.layer).__name__
+        return f"layer {self.layer.name!r} ({kind}, #{self.index} in model.layers, inputs {sources})"
 
     def unsupported(self, reason: str) -> PortError:
         return PortError(f"ptref.port: {self.where()}: {reason}")

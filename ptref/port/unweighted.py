@@ -3,6 +3,8 @@ preprocessing (``ptref.port.layers`` says what a translator returns)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ptref.port.layers import (
     ANY,
     CHANNELS_FIRST,
@@ -80,7 +82,7 @@ def permute(site: Site) -> Translation:
     return _single(site, code("ptref.nn.Permute", tuple(site.config["dims"])), CHANNELS_LAST)
 
 
-def _pairs(value, rank: int) -> list[tuple[int, int]]:
+def _pairs(value: int | Sequence[int | Sequence[int]], rank: int) -> list[tuple[int, int]]:
     """Keras's padding/cropping argument (int, pair, or per-axis pairs) as one (before, after) per spatial axis."""
     if isinstance(value, int):
         return [(value, value)] * rank
@@ -112,7 +114,8 @@ def upsampling(site: Site) -> Translation:
     mode = c.get("interpolation", "nearest")
     if mode not in ("nearest", "bilinear"):
         raise site.node.unsupported(f"interpolation={mode!r} is not supported (nearest, bilinear)")
-    return _single(site, code("nn.Upsample", scale_factor=size, mode=mode, defaults={"mode": "nearest"}), CHANNELS_FIRST)
+    upsample = code("nn.Upsample", scale_factor=size, mode=mode, defaults={"mode": "nearest"})
+    return _single(site, upsample, CHANNELS_FIRST)
 
 
 def rescaling(site: Site) -> Translation:

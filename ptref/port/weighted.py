@@ -3,6 +3,8 @@ normalization, embedding and recurrent layers (``ptref.port.layers`` says what a
 
 from __future__ import annotations
 
+from typing import Any
+
 from ptref.port.layers import CHANNELS_FIRST, CHANNELS_LAST, Module, Site, Translation, _Code, code, with_activation
 
 DENSE, CONV = "ptref.port.convert.dense_kernel()", "ptref.port.convert.conv_kernel()"
@@ -27,8 +29,11 @@ def _bias(site: Site, module: str = "") -> list[tuple[str, str | None]]:
 
 def dense(site: Site) -> Translation:
     c = site.config
-    constructor = code("nn.Linear", site.node.inputs[0].shape[-1], c["units"], bias=c["use_bias"], defaults={"bias": True})
-    return with_activation(site, [Module(site.node.name, constructor, [("weight", DENSE), *_bias(site)])], CHANNELS_LAST)
+    constructor = code(
+        "nn.Linear", site.node.inputs[0].shape[-1], c["units"], bias=c["use_bias"], defaults={"bias": True}
+    )
+    weights = [("weight", DENSE), *_bias(site)]
+    return with_activation(site, [Module(site.node.name, constructor, weights)], CHANNELS_LAST)
 
 
 def conv(site: Site) -> Translation:
@@ -43,7 +48,8 @@ def conv(site: Site) -> Translation:
         stride=tuple(c["strides"]), dilation=tuple(c["dilation_rate"]), groups=c["groups"], bias=c["use_bias"],
         defaults={"stride": ones, "dilation": ones, "groups": 1, "bias": True},
     )
-    return with_activation(site, [Module(site.node.name, constructor, [("weight", CONV), *_bias(site)])], CHANNELS_FIRST)
+    weights = [("weight", CONV), *_bias(site)]
+    return with_activation(site, [Module(site.node.name, constructor, weights)], CHANNELS_FIRST)
 
 
 def depthwise_conv(site: Site) -> Translation:
@@ -90,7 +96,8 @@ def conv_transpose(site: Site) -> Translation:
         dilation=tuple(c["dilation_rate"]), bias=c["use_bias"],
         defaults={"stride": (1, 1), "padding": "valid", "dilation": (1, 1), "bias": True},
     )
-    return with_activation(site, [Module(site.node.name, constructor, [("weight", CONV), *_bias(site)])], CHANNELS_FIRST)
+    weights = [("weight", CONV), *_bias(site)]
+    return with_activation(site, [Module(site.node.name, constructor, weights)], CHANNELS_FIRST)
 
 
 def pooling(site: Site) -> Translation:
@@ -159,7 +166,7 @@ def embedding(site: Site) -> Translation:
     return Translation([Module(site.node.name, constructor, [("weight", None)])], CHANNELS_LAST)
 
 
-def _recurrent_constructor(site: Site, layer, input_size: int) -> str:
+def _recurrent_constructor(site: Site, layer: Any, input_size: int) -> str:
     """``ptref.nn.SimpleRNN/LSTM/GRU(...)`` for a Keras recurrent layer (its options checked)."""
     c = layer.get_config()
     kind = type(layer).__name__
@@ -184,7 +191,7 @@ def _recurrent_constructor(site: Site, layer, input_size: int) -> str:
     return code(f"ptref.nn.{kind}", input_size, c["units"], defaults=defaults, **keywords)
 
 
-def _recurrent_weights(layer, prefix: str = "") -> list[tuple[str, str | None]]:
+def _recurrent_weights(layer: Any, prefix: str = "") -> list[tuple[str, str | None]]:
     names = ["kernel", "recurrent_kernel"] + ["bias"] * layer.get_config()["use_bias"]
     return [(prefix + name, None) for name in names]
 
