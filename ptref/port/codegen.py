@@ -145,7 +145,46 @@ def input_layout(graph: Graph, layout: str) -> str:
 
 
 def _indent(lines: list[str], spaces: int) -> str:
-    return "\n".join(" " * spaces + line for line in lines)
+    return "\n".join(wrapped for line in lines for wrapped in _wrap(" " * spaces + line))
+
+
+LINE_LENGTH = 120  # the project's ruff line length: the written source passes the same check as ours
+
+
+def _wrap(line: str) -> list[str]:
+    """``line`` as is when it fits, else its outermost call with one argument per line (recursively), the way a
+    person (or a formatter) would break ``name(a, b, c)`` that is too long."""
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    open_at = line.find("(")
+    close_at = line.rfind(")")
+    if open_at < 0 or close_at < open_at:
+        return [line]
+    head, inner, tail = line[: open_at + 1], line[open_at + 1 : close_at], line[close_at:]
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    lines = [head]
+    for argument in _split_arguments(inner):
+        lines += _wrap(f"{indent}{argument},")
+    return [*lines, " " * (len(indent) - 4) + tail]
+
+
+def _split_arguments(text: str) -> list[str]:
+    """The top-level comma-separated parts of ``text`` (commas inside brackets or string literals stay)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote and text[index - 1] != "\\" else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
 
 
 _TEMPLATE = '''
@@ -153,7 +192,9 @@ _TEMPLATE = '''
 class {cls}(nn.Module):
     """The Keras model {model!r}: each submodule is named after the Keras layer it computes.
 
-    Inputs: {shapes}. Outputs: {results}. Layout: {layout} (see the module docstring).
+    Inputs: {shapes}.
+    Outputs: {results}.
+    Layout: {layout} (see the module docstring).
     """
 
     def __init__(self) -> None:
