@@ -37,7 +37,7 @@ class MLP(ImageClassifier):
         activation: one of :data:`~ptref.models.classifier.ACTIVATIONS`.
         dropout: rate of a Dropout after each hidden activation (Keras ``Dropout(rate)``); 0 = none.
         in_features: inputs per image (28·28).
-        num_classes, init, learning_rate, compile: see :class:`~ptref.models.classifier.ImageClassifier`.
+        num_classes, init, learning_rate: see :class:`~ptref.models.classifier.ImageClassifier`.
     """
 
     def __init__(
@@ -49,9 +49,8 @@ class MLP(ImageClassifier):
         num_classes: int = 10,
         init: Init = "torch",
         learning_rate: float = 1e-3,
-        compile: bool = False,
     ) -> None:
-        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate, compile=compile)
+        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
         self.example_input_array = torch.zeros(1, in_features)  # lets the model summary show layer shapes
 
     def build_network(self) -> nn.Module:

@@ -25,7 +25,7 @@ class SoftmaxRegression(ImageClassifier):
 
     Args:
         in_features: inputs per image (28·28).
-        num_classes, init, learning_rate, compile: see :class:`~ptref.models.classifier.ImageClassifier`.
+        num_classes, init, learning_rate: see :class:`~ptref.models.classifier.ImageClassifier`.
     """
 
     def __init__(
@@ -34,9 +34,8 @@ class SoftmaxRegression(ImageClassifier):
         num_classes: int = 10,
         init: Init = "torch",
         learning_rate: float = 1e-3,
-        compile: bool = False,
     ) -> None:
-        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate, compile=compile)
+        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
         self.example_input_array = torch.zeros(1, in_features)  # lets the model summary show layer shapes
 
     def build_network(self) -> nn.Module:

@@ -1,7 +1,9 @@
 """Keras layer semantics for torch modules: initializers, TF 'same' padding and pooling, normalization, recurrent
-layers, layouts."""
+layers, layouts, Dropout, and Conv2D with its ReLU fused."""
 
 from ptref.nn.batchnorm import BatchNormalization
+from ptref.nn.conv_relu import Conv2dReLU
+from ptref.nn.dropout import Dropout
 from ptref.nn.initializers import (
     glorot_normal,
     glorot_uniform,
@@ -31,7 +33,9 @@ __all__ = [
     "BatchNormalization",
     "Conv1dSame",
     "Conv2dSame",
+    "Conv2dReLU",
     "Conv3dSame",
+    "Dropout",
     "FlattenChannelsLast",
     "GRU",
     "LSTM",
