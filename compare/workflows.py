@@ -101,6 +101,10 @@ class SmallCNN(ImageClassifier):
     Linear(10)``.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.example_input_array = torch.zeros(1, 1, 28, 28)  # the Flatten's input shape, for the weight transfer
+
     def build_network(self) -> nn.Module:
         return nn.Sequential(
             nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2),

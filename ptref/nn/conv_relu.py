@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 
 def _fusable(x: Tensor, conv: nn.Conv2d) -> bool:
-    """oneDNN's fused primitive applies: float32 on CPU, zero padding given as numbers, no autocast."""
+    """oneDNN's fused primitive applies: float32 on CPU, zero padding given as numbers, eager autograd, no autocast."""
     return (
         x.device.type == "cpu"
         and x.dtype == conv.weight.dtype == torch.float32
@@ -29,6 +29,8 @@ def _fusable(x: Tensor, conv: nn.Conv2d) -> bool:
         and not isinstance(conv.padding, str)
         and torch.backends.mkldnn.is_available()
         and not torch.is_autocast_enabled("cpu")
+        and not torch.jit.is_tracing()  # TensorBoard's graph: the tracer cannot record the fused op's arguments
+        and not torch.compiler.is_compiling()  # Inductor does its own fusion
     )
 
 
