@@ -17,8 +17,8 @@ The three run interleaved, ``--repeats`` rounds, the order rotated each round (a
 each run's throughput is samples/s from its median epoch after ``--warmup``; reported: the median over rounds of
 each throughput, and the median over rounds of the ratios taken within a round. For the CNN also the achieved
 GFLOP/s (the FLOPs of one training step counted by ``torch.utils.flop_counter``) and its fraction of this CPU's
-float32 ceiling, measured here as the best rate of a 2048² ``sgemm`` (before every round: the best moment of a
-shared machine counts). Also the house-price fit's cost per epoch
+float32 ceiling, measured here as the best rate of a 2048² matrix product (MKL's or oneDNN's, before every round:
+the best moment of a shared machine counts). Also the house-price fit's cost per epoch
 (the real CLI, then with its parts switched off) and startup times. Writes ``bench.json``, ``bench.md`` and
 ``bench.png`` to ``--out``. A script that prints numbers, never a test.
 """
@@ -151,14 +151,22 @@ def training_flops_per_sample(model: LightningModule, image: bool, batch_size: i
 
 
 def sgemm_gflops(size: int = 2048, repeats: int = 10) -> float:
-    """This CPU's float32 matrix-multiply rate (GFLOP/s, best of ``repeats``) with torch's threads: the ceiling."""
+    """This CPU's float32 matrix-multiply rate (GFLOP/s) with torch's threads: the ceiling.
+
+    The best of ``repeats`` products by MKL (``torch.mm``) and by oneDNN (what TensorFlow and :class:`ptref.nn.Dense`
+    call; on AMD processors MKL takes a slower path, so oneDNN's rate is the one that says what the CPU can do).
+    """
     a, b = torch.rand(size, size), torch.rand(size, size)
-    torch.mm(a, b)
+    products = [lambda: torch.mm(a, b)]
+    if torch.backends.mkldnn.is_available():
+        products.append(lambda: torch.ops.mkldnn._linear_pointwise(a, b, None, "none", [], ""))
     best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
+    for product in products:
+        product()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            product()
+            best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best / 1e9
 
 

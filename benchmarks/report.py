@@ -29,7 +29,7 @@ def markdown(report: dict) -> str:
     lines = [
         f"# benchmarks/bench.py ({machine['cores']} cores, {machine['torch_threads']} torch threads, load average "
         f"{machine['loadavg_start'][0]:.1f} → {machine['loadavg_end'][0]:.1f}; torch {machine['torch']}, "
-        f"Lightning {machine['lightning']}; sgemm 2048² {machine['sgemm_gflops']:.0f} GFLOP/s)",
+        f"Lightning {machine['lightning']}; float32 ceiling (2048² matmul) {machine['sgemm_gflops']:.0f} GFLOP/s)",
         "",
     ]
     if "mnist" in report:
@@ -54,7 +54,7 @@ def markdown(report: dict) -> str:
                 continue
             flops = row["training_flops_per_sample"]
             lines += [f"### {row['workflow']}: {flops / 1e6:.1f} MFLOP per training sample (forward + backward)",
-                      "", "| runner | GFLOP/s | fraction of the sgemm ceiling |", "|---|---|---|"]
+                      "", "| runner | GFLOP/s | fraction of the float32 ceiling |", "|---|---|---|"]
             for name, values in rates(row).items():
                 gflops = statistics.median(values) * flops / 1e9
                 lines.append(f"| {RUNNERS[name]} | {gflops:.1f} | {gflops / machine['sgemm_gflops']:.0%} |")

@@ -7,7 +7,7 @@ Variants (each adds to the previous): a plain loop (the model's own ``training_s
 same loader, optimizer and normalization); a bare ``Trainer`` (no logger, checkpointing, progress bar or summary);
 + the callbacks ``ptref fit`` always adds (RNG state, divergence guard, learning-rate check, summary, Keras
 loss-scale and EMA hooks, the speed levers, SIGTERM save, fit-completed mark); + its CSV and TensorBoard loggers;
-+ the experiment's ``ModelCheckpoint`` (every epoch). Printed: ms per step (median over rounds of each run's
++ the experiment's ``ModelCheckpoint`` (every epoch). Every variant runs with ptref's allocator setting and, for the CNN, channels-last memory. Printed: ms per step (median over rounds of each run's
 median epoch after the first) and the same-round difference to the previous variant.
 """
 
@@ -33,7 +33,7 @@ from ptref.callbacks.keras import FinalizeEMA, ScaleLoss
 from ptref.callbacks.preemption import SaveOnSIGTERM
 from ptref.callbacks.rng_state import RNGStateCheckpoint
 from ptref.callbacks.run_folder import MarkFitCompleted
-from ptref.callbacks.speed import ChannelsLast, KeepFreedMemory
+from ptref.callbacks.speed import ChannelsLast, KeepFreedMemory, keep_freed_memory, to_channels_last
 from ptref.callbacks.summary import FlatModelSummary
 from ptref.callbacks.trainable import LearningRateCheck
 from ptref.cli import PtrefCLI, tensorboard_without_tensorflow
@@ -56,9 +56,12 @@ class EpochTimer(pl.Callback):
 
 
 def build(workflow: str, mnist: str, n: int) -> tuple[LightningModule, LightningDataModule]:
+    """Model and data of the experiment; the model channels-last in every variant (as ptref's default)."""
     cli = PtrefCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True, run=False,
                    args=["--config", str(EXPERIMENTS / f"mnist_{workflow}_t10k.yaml"), "--data.data_dir", mnist,
                          "--data.subset", str(n), "--seed_everything", "0"])
+    if workflow == "cnn":
+        to_channels_last(cli.model)
     return cli.model, cli.datamodule
 
 
@@ -110,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     tensorboard_without_tensorflow()
+    keep_freed_memory()  # process-wide: every variant runs with ptref's allocator setting
     steps = -(-args.n // 128)
     ms: dict[str, list[float]] = {name: [] for name in VARIANTS}
     with tempfile.TemporaryDirectory() as scratch:

@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 from ptref.callbacks.speed import ChannelsLast, KeepFreedMemory
 from ptref.models import CNN
-from ptref.nn import Conv2dReLU, Dropout
+from ptref.nn import Conv2dReLU, Dense, Dropout
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,6 +84,39 @@ def test_fused_conv_relu_calls_the_fused_kernel_for_float32_cpu_only(monkeypatch
     layer(torch.rand(2, 1, 8, 8))
     layer.double()(torch.rand(2, 1, 8, 8, dtype=torch.float64))  # not fusable: plain conv then relu
     assert calls == [torch.float32]
+
+
+def test_dense_gives_linear_and_its_gradients_through_onednn(monkeypatch):
+    calls = []
+    onednn = torch.ops.mkldnn._linear_pointwise
+
+    def counting(*args):  # noqa: ANN002, ANN202
+        calls.append(tuple(args[0].shape))
+        return onednn(*args)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", counting)
+    torch.manual_seed(0)
+    dense, linear = Dense(300, 20), nn.Linear(300, 20)
+    linear.load_state_dict(dense.state_dict())
+    x1 = torch.randn(16, 300, requires_grad=True)
+    x2 = x1.detach().clone().requires_grad_()
+    grad = torch.randn(16, 20)
+    out_dense, out_linear = dense(x1), linear(x2)
+    out_dense.backward(grad)
+    out_linear.backward(grad)
+    assert calls == [(16, 300), (16, 20), (20, 16)]  # forward, dL/dx, dL/dW: all three products by oneDNN
+    # 300-long float32 dot products summed in another order: a few ulp of the largest terms
+    torch.testing.assert_close(out_dense, out_linear, rtol=1e-5, atol=1e-5)
+    for ours, theirs in [(x1.grad, x2.grad), (dense.weight.grad, linear.weight.grad), (dense.bias.grad,
+                                                                                       linear.bias.grad)]:
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_dense_falls_back_to_linear_where_onednn_does_not_apply(monkeypatch):
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", None)  # would fail if called
+    dense = Dense(4, 3)
+    assert dense(torch.rand(2, 5, 4)).shape == (2, 5, 3)  # 3-D input
+    assert dense.double()(torch.rand(2, 4, dtype=torch.float64)).dtype == torch.float64
 
 
 def test_channels_last_callback_keeps_the_cnn_nhwc_from_input_to_flatten_and_undoes_its_hook():

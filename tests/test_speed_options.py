@@ -83,5 +83,6 @@ def test_compile_callback_sends_the_model_through_torch_compile():
     Compile(backend=counter).setup(None, compiled, "fit")
     assert list(compiled.state_dict()) == list(eager.state_dict())  # checkpoints stay interchangeable
     x = torch.rand(8, 784)
-    torch.testing.assert_close(compiled(x), eager(x), rtol=0, atol=0)
+    # compiled, Dense's product is ATen's (MKL), eager it is oneDNN's: float32 round-off of 784-long dot products
+    torch.testing.assert_close(compiled(x), eager(x), rtol=1e-5, atol=1e-6)
     assert counter.frame_count >= 1

@@ -15,7 +15,9 @@ TensorFlow course original (Keras, 1,199,882 parameters)::
 
 PyTorch twin (:func:`course`): ``Conv2d(1, 32, 3)`` etc. on ``[B, 1, 28, 28]`` images; Keras's ``padding="valid"``
 is PyTorch's default ``padding=0``, ``MaxPooling2D(2)`` is ``MaxPool2d(2)``, a ``Conv2D`` with
-``activation="relu"`` is :class:`~ptref.nn.Conv2dReLU` (one oneDNN call on CPU), the softmax lives in the loss.
+``activation="relu"`` is :class:`~ptref.nn.Conv2dReLU` (one oneDNN call on CPU), a ``Dense`` is
+:class:`~ptref.nn.Dense` (an ``nn.Linear`` computed by oneDNN on CPU, as TensorFlow's), the softmax lives in the
+loss.
 ``Flatten`` is :class:`~ptref.nn.FlattenChannelsLast`: it flattens in Keras's ``(h, w, c)`` order, so the first
 Dense kernel is Keras's, transposed, with no row permutation (``ptref.nn.layout``), and a batch held in
 channels-last memory (``ptref.callbacks.speed.ChannelsLast``) is flattened without a copy.
@@ -29,7 +31,7 @@ import torch
 from torch import nn
 
 from ptref.models.classifier import ImageClassifier, Init
-from ptref.nn import Conv2dReLU, Dropout, FlattenChannelsLast
+from ptref.nn import Conv2dReLU, Dense, Dropout, FlattenChannelsLast
 
 
 def course(num_classes: int = 10) -> nn.Sequential:
@@ -40,10 +42,10 @@ def course(num_classes: int = 10) -> nn.Sequential:
         nn.MaxPool2d(2),
         Dropout(0.25),
         FlattenChannelsLast(),
-        nn.Linear(12 * 12 * 64, 128),
+        Dense(12 * 12 * 64, 128),
         nn.ReLU(),
         Dropout(0.5),
-        nn.Linear(128, num_classes),
+        Dense(128, num_classes),
     )
 
 
@@ -60,9 +62,9 @@ def convnet(num_classes: int = 10) -> nn.Sequential:
         Conv2dReLU(32, 64, 3),
         nn.MaxPool2d(2),
         FlattenChannelsLast(),
-        nn.Linear(5 * 5 * 64, 128),
+        Dense(5 * 5 * 64, 128),
         nn.ReLU(),
-        nn.Linear(128, num_classes),
+        Dense(128, num_classes),
     )
 
 
@@ -80,9 +82,9 @@ def deeper(num_classes: int = 10) -> nn.Sequential:
         nn.MaxPool2d(2),
         Conv2dReLU(64, 64, 3),
         FlattenChannelsLast(),
-        nn.Linear(3 * 3 * 64, 64),
+        Dense(3 * 3 * 64, 64),
         nn.ReLU(),
-        nn.Linear(64, num_classes),
+        Dense(64, num_classes),
     )
 
 

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ptref.models.classifier import ImageClassifier, Init, activation_class, resolve_preset
+from ptref.nn import Dense
 
 # Hidden layer sizes of the MLPs in the course and its seeds.
 PRESETS: dict[str, list[int]] = {
@@ -63,14 +64,15 @@ class MLP(ImageClassifier):
 def dense_stack(
     in_features: int, hidden_sizes: list[int], num_classes: int, activation: str = "relu", dropout: float = 0.0
 ) -> nn.Sequential:
-    """``Flatten → [Linear → activation → Dropout] × len(hidden_sizes) → Linear(num_classes)``."""
+    """``Flatten → [Linear → activation → Dropout] × len(hidden_sizes) → Linear(num_classes)``; each ``Linear`` a
+    :class:`ptref.nn.Dense` (computed by oneDNN on CPU, as TensorFlow's ``Dense``)."""
     activation_layer = activation_class(activation)
     layers: list[nn.Module] = [nn.Flatten()]
     width = in_features
     for size in hidden_sizes:
-        layers += [nn.Linear(width, size), activation_layer()]
+        layers += [Dense(width, size), activation_layer()]
         if dropout:
             layers.append(nn.Dropout(dropout))
         width = size
-    layers.append(nn.Linear(width, num_classes))
+    layers.append(Dense(width, num_classes))
     return nn.Sequential(*layers)

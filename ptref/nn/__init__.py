@@ -1,8 +1,7 @@
 """Keras layer semantics for torch modules: initializers, TF 'same' padding and pooling, normalization, recurrent
-layers, layouts, Dropout, and Conv2D with its ReLU fused."""
+layers, layouts, Dropout, and Conv2D/Dense computed by oneDNN."""
 
 from ptref.nn.batchnorm import BatchNormalization
-from ptref.nn.conv_relu import Conv2dReLU
 from ptref.nn.dropout import Dropout
 from ptref.nn.initializers import (
     glorot_normal,
@@ -22,6 +21,7 @@ from ptref.nn.layout import (
     nhwc_to_nchw,
 )
 from ptref.nn.normalization import LayerNormalization
+from ptref.nn.onednn import Conv2dReLU, Dense
 from ptref.nn.padding import Conv1dSame, Conv2dSame, Conv3dSame, pad_same, same_padding
 from ptref.nn.pooling import AvgPool1dSame, AvgPool2dSame, AvgPool3dSame, MaxPool1dSame, MaxPool2dSame, MaxPool3dSame
 from ptref.nn.recurrent import GRU, LSTM, SimpleRNN
@@ -35,6 +35,7 @@ __all__ = [
     "Conv2dSame",
     "Conv2dReLU",
     "Conv3dSame",
+    "Dense",
     "Dropout",
     "FlattenChannelsLast",
     "GRU",
