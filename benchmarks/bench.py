@@ -44,14 +44,14 @@ from pathlib import Path
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch import LightningDataModule, LightningModule
+from report import write_report
 from torch.nn import functional as F
 from torch.utils.data import TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from report import write_report
-
 from ptref.callbacks.speed import keep_freed_memory, to_channels_last
-from ptref.cli import PtrefCLI, main as ptref_main, tensorboard_without_tensorflow
+from ptref.cli import PtrefCLI, tensorboard_without_tensorflow
+from ptref.cli import main as ptref_main
 from ptref.data.batches import batch_loader
 from ptref.data.idx import find_idx_pair, read_images_and_labels
 
@@ -195,14 +195,15 @@ def mnist_throughput(args: argparse.Namespace, root: Path) -> list[dict]:
                   str(args.batch_size), "--trainer.max_epochs", str(args.epochs), "--trainer.limit_val_batches", "0",
                   "--trainer.num_sanity_val_steps", "0", "--seed_everything", "0", *QUIET, *args.ptref_flags]
         image = workflow == "cnn"
-        runners = {
-            "ptref": lambda: ptref_fit(config, root / workflow, *common)["epochs"],
-            "plain": lambda: plain_epochs(cli_model(config, root / workflow, *common), images, labels, image,
+        folder = root / workflow
+        runners = {  # each called within this iteration (interleaved below), so the loop's variables are current
+            "ptref": lambda: ptref_fit(config, folder, *common)["epochs"],  # noqa: B023
+            "plain": lambda: plain_epochs(cli_model(config, folder, *common), images, labels, image,  # noqa: B023
                                           args.batch_size, args.epochs),
         }
         if not args.no_keras:
-            runners["keras"] = lambda: keras_run(workflow, args.mnist, args.n, args.epochs, args.batch_size)[
-                "epoch_seconds"]
+            runners["keras"] = lambda: keras_run(workflow, args.mnist, args.n, args.epochs,  # noqa: B023
+                                                 args.batch_size)["epoch_seconds"]
         row = {"workflow": workflow, "samples": args.n, "warmup": args.warmup,
                "runs": interleaved(runners, args.repeats)}
         if image:

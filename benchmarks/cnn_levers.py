@@ -4,7 +4,7 @@ From the repository root: ``OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmar
 (and again with ``--keep-freed-memory``: glibc's allocator is process-wide, so that lever is compared across two
 runs). Variants, each adding one lever to the previous: ``nn`` defaults in NCHW; channels-last memory
 (:func:`ptref.callbacks.speed.to_channels_last`); :class:`ptref.nn.Dropout` for ``nn.Dropout``;
-:class:`ptref.nn.Conv2dReLU` for ``Conv2d`` + ``ReLU``. Each round trains every variant one epoch (after one
+:class:`ptref.nn.Conv2dReLU` for ``Conv2d`` + ``ReLU``; :class:`ptref.nn.Dense` for ``nn.Linear``. Each round trains every variant one epoch (after one
 warm-up epoch) on the same random batches with Keras's Adam; printed: samples/s (median over rounds) and the
 median of the same-round ratios to the first variant, plus minor page faults per epoch.
 """
@@ -22,28 +22,29 @@ from torch import nn
 from torch.nn import functional as F
 
 from ptref.callbacks.speed import keep_freed_memory, to_channels_last
-from ptref.nn import Conv2dReLU, Dropout, FlattenChannelsLast
+from ptref.nn import Conv2dReLU, Dense, Dropout, FlattenChannelsLast
 from ptref.optim import Adam
 
-VARIANTS = {  # name: (channels_last, ptref Dropout, fused Conv2D+ReLU)
-    "nn defaults, NCHW": (False, False, False),
-    "+ channels-last": (True, False, False),
-    "+ rand_like Dropout": (True, True, False),
-    "+ fused Conv2D+ReLU": (True, True, True),
+VARIANTS = {  # name: (channels_last, ptref Dropout, fused Conv2D+ReLU, oneDNN Dense)
+    "nn defaults, NCHW": (False, False, False, False),
+    "+ channels-last": (True, False, False, False),
+    "+ rand_like Dropout": (True, True, False, False),
+    "+ fused Conv2D+ReLU": (True, True, True, False),
+    "+ oneDNN Dense": (True, True, True, True),
 }
 
 
-def course_cnn(dropout: type[nn.Module], fused: bool) -> nn.Sequential:
+def course_cnn(dropout: type[nn.Module], fused: bool, linear: type[nn.Linear]) -> nn.Sequential:
     conv = (lambda i, o: [Conv2dReLU(i, o, 3)]) if fused else (lambda i, o: [nn.Conv2d(i, o, 3), nn.ReLU()])
     return nn.Sequential(*conv(1, 32), *conv(32, 64), nn.MaxPool2d(2), dropout(0.25), FlattenChannelsLast(),
-                         nn.Linear(9216, 128), nn.ReLU(), dropout(0.5), nn.Linear(128, 10))
+                         linear(9216, 128), nn.ReLU(), dropout(0.5), linear(128, 10))
 
 
-def epoch(variant: tuple[bool, bool, bool], images: torch.Tensor, labels: torch.Tensor, batch: int) -> tuple:
+def epoch(variant: tuple[bool, bool, bool, bool], images: torch.Tensor, labels: torch.Tensor, batch: int) -> tuple:
     """Seconds and minor page faults of the second of two epochs."""
-    channels_last, ptref_dropout, fused = variant
+    channels_last, ptref_dropout, fused, onednn_dense = variant
     torch.manual_seed(0)
-    model = course_cnn(Dropout if ptref_dropout else nn.Dropout, fused)
+    model = course_cnn(Dropout if ptref_dropout else nn.Dropout, fused, Dense if onednn_dense else nn.Linear)
     if channels_last:
         to_channels_last(model)
     optimizer = Adam(model.parameters(), learning_rate=1e-3)

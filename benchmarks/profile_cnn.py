@@ -6,8 +6,9 @@ Each layer of the course CNN is timed alone on its real input shape (batch 128):
 (the gradients of its input and weights for a fixed output gradient), medians of ``--repeats`` interleaved
 rounds. Keras: each layer called inside one ``tf.function`` (a ``GradientTape`` for the backward), TensorFlow's
 defaults (oneDNN on). PyTorch: eager, once with ``nn`` defaults in NCHW (``nn.Conv2d`` + ``nn.ReLU``,
-``nn.Dropout``, ``nn.Flatten``), once as ptref trains it (channels-last memory, :class:`~ptref.nn.Conv2dReLU`,
-:class:`~ptref.nn.Dropout`, Keras-order Flatten). Then ``torch.profiler``'s table of a whole ptref step (which
+``nn.Dropout``, ``nn.Flatten``, ``nn.Linear``), once as ptref trains it (channels-last memory,
+:class:`~ptref.nn.Conv2dReLU`, :class:`~ptref.nn.Dropout`, Keras-order Flatten, :class:`~ptref.nn.Dense`). Every
+layer's input gradient is computed (the first convolution's too, which training skips). Then ``torch.profiler``'s table of a whole ptref step (which
 kernels). Prints markdown (``docs/bench/profile-cnn.md`` is this output).
 """
 
@@ -25,11 +26,11 @@ from torch.profiler import ProfilerActivity, profile
 
 from ptref.callbacks.speed import to_channels_last
 from ptref.models import CNN
-from ptref.nn import Conv2dReLU, Dropout, FlattenChannelsLast
+from ptref.nn import Conv2dReLU, Dense, Dropout, FlattenChannelsLast
 from ptref.parity.tf import import_tensorflow
 
 BATCH = 128
-# name, NHWC input shape, Keras layer factory, torch default, ptref (None: the same as torch default)
+# name, Keras input shape (NHWC)
 LAYERS: list[tuple[str, tuple[int, ...]]] = [
     ("conv 1→32 3×3 + relu", (28, 28, 1)),
     ("conv 32→64 3×3 + relu", (26, 26, 32)),
@@ -42,7 +43,7 @@ LAYERS: list[tuple[str, tuple[int, ...]]] = [
 ]
 
 
-def keras_layers(keras) -> list:  # noqa: ANN001 - the keras module
+def keras_layers(keras) -> list:
     layers = keras.layers
     return [layers.Conv2D(32, 3, activation="relu"), layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
             layers.Dropout(0.25), layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.5),
@@ -52,9 +53,9 @@ def keras_layers(keras) -> list:  # noqa: ANN001 - the keras module
 def torch_layers(ptref: bool) -> list[nn.Module]:
     conv = (lambda i, o: Conv2dReLU(i, o, 3)) if ptref else (lambda i, o: nn.Sequential(nn.Conv2d(i, o, 3),
                                                                                            nn.ReLU()))
-    dropout = Dropout if ptref else nn.Dropout
+    dropout, linear = (Dropout, Dense) if ptref else (nn.Dropout, nn.Linear)
     return [conv(1, 32), conv(32, 64), nn.MaxPool2d(2), dropout(0.25), FlattenChannelsLast() if ptref else
-            nn.Flatten(), nn.Sequential(nn.Linear(9216, 128), nn.ReLU()), dropout(0.5), nn.Linear(128, 10)]
+            nn.Flatten(), nn.Sequential(linear(9216, 128), nn.ReLU()), dropout(0.5), linear(128, 10)]
 
 
 def seconds(function: Callable[[], object], repeats: int) -> float:
@@ -89,7 +90,7 @@ def torch_timers(layer: nn.Module, shape: tuple[int, ...], channels_last: bool) 
     return forward, both
 
 
-def keras_timers(tf, layer, shape: tuple[int, ...]) -> tuple[Callable, Callable]:  # noqa: ANN001
+def keras_timers(tf, layer, shape: tuple[int, ...]) -> tuple[Callable, Callable]:
     x = tf.random.uniform((BATCH, *shape))
     layer.build(x.shape)
     grad = tf.random.uniform(layer(x, training=True).shape)

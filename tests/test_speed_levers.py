@@ -75,7 +75,7 @@ def test_fused_conv_relu_calls_the_fused_kernel_for_float32_cpu_only(monkeypatch
     calls = []
     fused_op = torch.ops.mkldnn._convolution_pointwise
 
-    def counting(*args):  # noqa: ANN002, ANN202
+    def counting(*args):
         calls.append(args[0].dtype)
         return fused_op(*args)
 
@@ -90,7 +90,7 @@ def test_dense_gives_linear_and_its_gradients_through_onednn(monkeypatch):
     calls = []
     onednn = torch.ops.mkldnn._linear_pointwise
 
-    def counting(*args):  # noqa: ANN002, ANN202
+    def counting(*args):
         calls.append(tuple(args[0].shape))
         return onednn(*args)
 

@@ -44,7 +44,7 @@ class _ConvReLU(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, stride: list[int], padding: list[int],
-                dilation: list[int], groups: int) -> Tensor:  # noqa: ANN001 - ctx
+                dilation: list[int], groups: int) -> Tensor:
         y = torch.ops.mkldnn._convolution_pointwise(x, weight, bias, padding, stride, dilation, groups, "relu", [],
                                                     "")
         ctx.save_for_backward(x, weight, y)
@@ -52,7 +52,7 @@ class _ConvReLU(torch.autograd.Function):
         return y
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:  # noqa: ANN001 - ctx
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, weight, y = ctx.saved_tensors
         stride, padding, dilation, groups, has_bias = ctx.conv
         grad = torch.ops.aten.threshold_backward(grad, y, 0)  # [y > 0]: the ReLU's own backward
@@ -82,13 +82,13 @@ class _Dense(torch.autograd.Function):
     """``x @ weight.T + bias`` for a 2-D ``x``, forward and backward by oneDNN."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # noqa: ANN001 - ctx
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         return _linear(x, weight, bias)
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:  # noqa: ANN001 - ctx
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, weight = ctx.saved_tensors
         grad_x = _linear(grad, weight.t().contiguous(), None) if ctx.needs_input_grad[0] else None
         grad_w = _linear(grad.t().contiguous(), x.t().contiguous(), None) if ctx.needs_input_grad[1] else None
