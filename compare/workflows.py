@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ptref.data import HousePriceDataModule, MNISTDataModule
-from ptref.models import CNN, MLP, LinearRegression, SoftmaxRegression
+from ptref.models import MLP, LinearRegression, SoftmaxRegression
 from ptref.models.classifier import ImageClassifier
 from ptref.nn import BatchNormalization
 from ptref.parity.tf import import_keras
@@ -86,6 +86,25 @@ def keras_model(name: str, seed: int = 0) -> keras.Model:
     raise ValueError(f"unknown workflow {name!r}; workflows: {WORKFLOWS}")
 
 
+class SmallCNN(ImageClassifier):
+    """The Keras ``cnn`` of :func:`keras_model` in torch, flattening in torch's ``(C, H, W)`` order (so the weight
+    transfer must permute the Dense kernel's rows: ``compare/teeth.py`` checks that it does).
+
+    ``Conv2d(8, 3) → ReLU → MaxPool2d(2) → Conv2d(16, 3) → ReLU → MaxPool2d(2) → Flatten → Linear(32) → ReLU →
+    Linear(10)``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.example_input_array = torch.zeros(1, 1, 28, 28)  # the Flatten's input shape, for the weight transfer
+
+    def build_network(self) -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(16 * 5 * 5, 32), nn.ReLU(), nn.Linear(32, 10),
+        )
+
+
 class BatchNormCNN(ImageClassifier):
     """No ptref workflow has BatchNorm yet: this one carries ptref's Keras-exact BatchNormalization.
 
@@ -112,7 +131,7 @@ def ptref_model(name: str, bias_column: bool = True, bn_momentum: float = 0.99) 
     if name == "mlp":
         return MLP(hidden_sizes=[128, 128])
     if name == "cnn":
-        return CNN(layers=["conv8", "pool", "conv16", "pool", "dense32"])
+        return SmallCNN()
     if name == "cnn_bn":
         return BatchNormCNN(bn_momentum=bn_momentum)
     raise ValueError(f"unknown workflow {name!r}; workflows: {WORKFLOWS}")

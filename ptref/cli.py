@@ -38,6 +38,7 @@ from ptref.callbacks.preemption import SaveOnSIGTERM
 from ptref.callbacks.progress import ProgressBar
 from ptref.callbacks.rng_state import RNGStateCheckpoint
 from ptref.callbacks.run_folder import MarkFitCompleted
+from ptref.callbacks.speed import ChannelsLast, KeepFreedMemory
 from ptref.callbacks.summary import FlatModelSummary
 from ptref.callbacks.trainable import LearningRateCheck, check_epochs, check_learning_rate
 from ptref.devices import resolve_accelerator
@@ -61,9 +62,10 @@ EXTRA_COMMANDS = {
     "env": ("ptref.env", "Versions, the accelerators of this machine, and what accelerator=auto picks."),
     "compare": ("ptref.compare", "Check a Keras model and a torch model level by level; write the report."),
     "port": ("ptref.port.command", "Port a Keras model to PyTorch: source, weights, fit.yaml and its parity report."),
-    "bench": ("ptref.bench", "Training throughput: ptref vs a plain PyTorch loop vs Keras fit."),
     "serve": ("ptref.serve", "Serve a trained image model over HTTP (LitServe), with a demo page."),
 }
+
+SPEED_DEFAULTS = (ChannelsLast, KeepFreedMemory)
 
 EPILOG = (
     "Run 'ptref <subcommand> --help' for its options. An error prints one line (exit status 2 when the "
@@ -103,6 +105,8 @@ class PtrefCLI(LightningCLI):
       :class:`MarkFitCompleted`;
     - the progress bar is :class:`ptref.callbacks.progress.ProgressBar` (tqdm; one bar over the epochs when
       every epoch is a single batch);
+    - the speed levers :class:`ChannelsLast` and :class:`KeepFreedMemory` (:mod:`ptref.callbacks.speed`), unless
+      ``trainer.callbacks`` lists one of the same class;
     - ``--trainer.accelerator auto`` (the default) tries CUDA, MPS, XLA/TPU, CPU in that order (ptref.devices).
     """
 
@@ -121,8 +125,9 @@ class PtrefCLI(LightningCLI):
         ):
             # tqdm's plain-text bar (Lightning would pick Rich when it is installed: garbled in CI logs).
             extra.append(ProgressBar())
-        if extra:
-            kwargs["callbacks"] = [*callbacks, *extra]
+        # The speed levers (ptref.callbacks.speed), unless the config lists its own (e.g. with enabled: false).
+        extra += [lever() for lever in SPEED_DEFAULTS if not any(isinstance(each, lever) for each in callbacks)]
+        kwargs["callbacks"] = [*callbacks, *extra]
         return super().instantiate_trainer(**kwargs)
 
     def _loggers(self, trainer_config: dict[str, Any]) -> list[CSVLogger | TensorBoardLogger]:

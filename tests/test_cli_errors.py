@@ -163,7 +163,7 @@ def test_help_lists_ptrefs_own_subcommands_with_lightnings():
     result = ptref("--help")
     assert result.returncode == 0
     choices = re.search(r"\{([\w,]+)\}", result.stdout)[1].split(",")
-    assert set(choices) == {"fit", "validate", "test", "predict", "lesson", "env", "compare", "port", "bench", "serve"}
+    assert set(choices) == {"fit", "validate", "test", "predict", "lesson", "env", "compare", "port", "serve"}
     listed = re.findall(r"^    (\w+) ", result.stdout, flags=re.MULTILINE)
     assert set(listed) == set(choices)
 

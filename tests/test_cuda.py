@@ -69,8 +69,10 @@ def test_mixed_precision_trains_the_course_cnn_close_to_float32(precision, tmp_p
     np.testing.assert_allclose(np.nanmax(mixed["val_loss"]), np.nanmax(full["val_loss"]), rtol=5e-2)
 
 
-@pytest.mark.parametrize("option", [["--model.channels_last", "true"], ["--model.compile", "true"]],
-                         ids=["channels_last", "compile"])
+@pytest.mark.parametrize("option", [["--trainer.callbacks+=ptref.callbacks.speed.ChannelsLast",
+                                     "--trainer.callbacks.enabled", "false"],
+                                    ["--trainer.callbacks+=ptref.callbacks.speed.Compile"]],
+                         ids=["nchw", "compile"])
 def test_cnn_speed_options_train_like_the_default(option, tmp_path):
     config, flags = WORKFLOWS["mnist_cnn"]
     default, _ = fit(tmp_path / "default", config, "--trainer.accelerator", "cuda", *flags)

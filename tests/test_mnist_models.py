@@ -44,19 +44,14 @@ def test_course_cnn_has_the_1199882_parameters_keras_reports():
         # 28 -conv-> 26 -pool-> 13 -conv-> 11 -pool-> 5 -conv-> 3
         (lambda: CNN(layers="deeper"),
          conv(3, 1, 32) + conv(3, 32, 64) + conv(3, 64, 64) + dense(3 * 3 * 64, 64) + dense(64, 10)),
-        (lambda: CNN(layers=["conv8x5", "pool3", "dropout0.1"]), conv(5, 1, 8) + dense(8 * 8 * 8, 10)),
     ],
-    ids=["softmax", "mlp-course", "mlp-seed", "simplenet", "convnet", "deeper", "custom"],
+    ids=["softmax", "mlp-course", "mlp-seed", "simplenet", "convnet", "deeper"],
 )
 def test_presets_have_the_keras_parameter_counts(model, expected):
     assert n_parameters(model()) == expected
 
 
-def test_spec_errors_name_the_bad_layer_preset_or_activation():
-    with pytest.raises(ValueError, match="bad CNN layer 'conv'"):
-        CNN(layers=["conv"])
-    with pytest.raises(ValueError, match="'pool' comes after a dense layer"):
-        CNN(layers=["conv8", "dense16", "pool"])
+def test_errors_name_the_bad_preset_or_activation():
     with pytest.raises(ValueError, match="unknown CNN preset 'lenet'.*course"):
         CNN(layers="lenet")
     with pytest.raises(ValueError, match="unknown MLP preset 'wide'.*simplenet"):
@@ -148,7 +143,8 @@ def test_a_few_training_steps_lower_the_loss(tmp_path, mnist_t10k_dir, model, la
 def test_keras_init_gives_glorot_uniform_kernels_and_zero_biases():
     seed_everything(0)
     model = CNN(layers="course", init="keras")
-    dense_layer = model.net[7]  # Dense(128) on the 9,216 flattened features: 1.18 M draws
+    dense_layer = next(layer for layer in model.net if isinstance(layer, torch.nn.Linear))  # Dense(128) on the
+    assert dense_layer.in_features == 9216  # 9,216 flattened features: 1.18 M draws
     limit = np.sqrt(6 / (9216 + 128))  # glorot_uniform: U(−limit, limit), std = limit/√3
     weights = dense_layer.weight.detach().numpy()
     assert np.abs(weights).max() <= limit

@@ -151,7 +151,8 @@ def test_logging_the_graph_leaves_the_model_and_the_random_streams_as_they_were(
 
 
 def test_a_compiled_network_is_traced_through_its_plain_copy(tmp_path: Path) -> None:
-    model = MLP(hidden_sizes=[8], compile=True)  # torch.jit.trace refuses a torch.compile'd module
+    model = MLP(hidden_sizes=[8])
+    model.net.compile()  # torch.jit.trace refuses a torch.compile'd module
     logger = TensorBoardLogger(tmp_path, name="", version=0, log_graph=True)
     logger.log_graph(model)
     logger.finalize("success")

@@ -68,12 +68,10 @@ class ImageClassifier(pl.LightningModule):
             zero biases, as Keras's Dense/Conv2D; :func:`ptref.nn.keras_init_`).
         learning_rate: of the default optimizer, Keras's Adam (:class:`ptref.optim.Adam`; ``--optimizer`` on
             the CLI replaces it, e.g. ``--optimizer ptref.optim.SGD --optimizer.learning_rate 0.01``).
-        compile: ``torch.compile`` the network (in place: checkpoints keep the same keys). Opt-in: the
-            first steps pay for compilation (seconds to a minute); see ``docs/devices.md`` for when it pays.
     """
 
     def __init__(
-        self, num_classes: int = 10, init: Init = "torch", learning_rate: float = 1e-3, compile: bool = False
+        self, num_classes: int = 10, init: Init = "torch", learning_rate: float = 1e-3
     ) -> None:
         super().__init__()
         if init not in ("torch", "keras"):
@@ -82,8 +80,6 @@ class ImageClassifier(pl.LightningModule):
         self.net = self.build_network()
         if init == "keras":
             keras_init_(self.net)
-        if compile:
-            self.net.compile()
         accuracy = Accuracy(task="multiclass", num_classes=num_classes)
         self.val_acc, self.test_acc = accuracy.clone(), accuracy.clone()
         # No input checks on the training accuracy: they would make a GPU wait every step.

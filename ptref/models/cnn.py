@@ -1,4 +1,4 @@
-"""Convolutional networks from a short layer spec, with the course's and the seeds' CNNs as presets.
+"""The course's and the seeds' convolutional networks, each written out as the ``nn.Sequential`` of its Keras code.
 
 TensorFlow course original (Keras, 1,199,882 parameters)::
 
@@ -13,114 +13,106 @@ TensorFlow course original (Keras, 1,199,882 parameters)::
         Dense(10, activation="softmax"),
     ])
 
-is the spec ``[conv32, conv64, pool, dropout0.25, dense128, dropout0.5]`` (the final Dense to the classes
-is always added). PyTorch twin: ``Conv2d(1, 32, 3)`` etc. on NCHW images; Keras's ``padding="valid"``
-is PyTorch's default ``padding=0``, ``MaxPooling2D(2)`` is ``MaxPool2d(2)``. One difference a weight
-port must handle: Keras flattens ``(h, w, c)``, PyTorch ``(c, h, w)``, so the first Dense kernel's rows
-are permuted between the two (``docs/keras-numerics.md``, "Layers and initialization"); the counts are the
-same.
+PyTorch twin (:func:`course`): ``Conv2d(1, 32, 3)`` etc. on ``[B, 1, 28, 28]`` images; Keras's ``padding="valid"``
+is PyTorch's default ``padding=0``, ``MaxPooling2D(2)`` is ``MaxPool2d(2)``, a ``Conv2D`` with
+``activation="relu"`` is :class:`~ptref.nn.Conv2dReLU` (one oneDNN call on CPU), a ``Dense`` is
+:class:`~ptref.nn.Dense` (an ``nn.Linear`` computed by oneDNN on CPU, as TensorFlow's), the softmax lives in the
+loss.
+``Flatten`` is :class:`~ptref.nn.FlattenChannelsLast`: it flattens in Keras's ``(h, w, c)`` order, so the first
+Dense kernel is Keras's, transposed, with no row permutation (``ptref.nn.layout``), and a batch held in
+channels-last memory (``ptref.callbacks.speed.ChannelsLast``) is flattened without a copy.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from ptref.models.classifier import ImageClassifier, Init, activation_class, resolve_preset
+from ptref.models.classifier import ImageClassifier, Init
+from ptref.nn import Conv2dReLU, Dense, Dropout, FlattenChannelsLast
 
-PRESETS: dict[str, list[str]] = {
-    # the course's chapter 5 CNN: 1,199,882 parameters, 98.99% test accuracy after 5 epochs (full MNIST)
-    "course": ["conv32", "conv64", "pool", "dropout0.25", "dense128", "dropout0.5"],
-    # the Keras seed's ConvNet: conv32 → pool → conv64 → pool → flatten → 128 → 10
-    "convnet": ["conv32", "pool", "conv64", "pool", "dense128"],
-    # the deeper seed CNN (trained with SGD there): conv32-pool-conv64-pool-conv64-64-10
-    "deeper": ["conv32", "pool", "conv64", "pool", "conv64", "dense64"],
-}
-TOKEN = re.compile(r"(conv)(\d+)(?:x(\d+))?|(pool)(\d+)?|(dropout)(0?\.\d+)|(dense)(\d+)")
+
+def course(num_classes: int = 10) -> nn.Sequential:
+    """The course's chapter 5 CNN (the Keras code in the module docstring). 28 → 26 → 24 → pool → 12·12·64."""
+    return nn.Sequential(
+        Conv2dReLU(1, 32, 3),
+        Conv2dReLU(32, 64, 3),
+        nn.MaxPool2d(2),
+        Dropout(0.25),
+        FlattenChannelsLast(),
+        Dense(12 * 12 * 64, 128),
+        nn.ReLU(),
+        Dropout(0.5),
+        Dense(128, num_classes),
+    )
+
+
+def convnet(num_classes: int = 10) -> nn.Sequential:
+    """The Keras article's ConvNet. 28 → 26 → pool 13 → 11 → pool 5·5·64. Keras::
+
+        Sequential([Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), MaxPooling2D(2),
+                    Conv2D(64, 3, activation="relu"), MaxPooling2D(2), Flatten(),
+                    Dense(128, activation="relu"), Dense(10, activation="softmax")])
+    """
+    return nn.Sequential(
+        Conv2dReLU(1, 32, 3),
+        nn.MaxPool2d(2),
+        Conv2dReLU(32, 64, 3),
+        nn.MaxPool2d(2),
+        FlattenChannelsLast(),
+        Dense(5 * 5 * 64, 128),
+        nn.ReLU(),
+        Dense(128, num_classes),
+    )
+
+
+def deeper(num_classes: int = 10) -> nn.Sequential:
+    """The seeds' deeper CNN. 28 → 26 → pool 13 → 11 → pool 5 → 3·3·64. Keras::
+
+        Sequential([Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), MaxPooling2D(2),
+                    Conv2D(64, 3, activation="relu"), MaxPooling2D(2), Conv2D(64, 3, activation="relu"),
+                    Flatten(), Dense(64, activation="relu"), Dense(10, activation="softmax")])
+    """
+    return nn.Sequential(
+        Conv2dReLU(1, 32, 3),
+        nn.MaxPool2d(2),
+        Conv2dReLU(32, 64, 3),
+        nn.MaxPool2d(2),
+        Conv2dReLU(64, 64, 3),
+        FlattenChannelsLast(),
+        Dense(3 * 3 * 64, 64),
+        nn.ReLU(),
+        Dense(64, num_classes),
+    )
+
+
+PRESETS: dict[str, Callable[[int], nn.Sequential]] = {"course": course, "convnet": convnet, "deeper": deeper}
 
 
 class CNN(ImageClassifier):
-    """A stack of conv/pool/dropout blocks, then dense blocks, then ``Linear(num_classes)``.
-
-    Spec tokens (in order; the Flatten goes before the first ``dense``):
-
-    - ``conv32`` / ``conv32x5``: ``Conv2d(…, 32, kernel_size=3 or 5)`` ("valid", stride 1) + activation
-    - ``pool`` / ``pool3``: ``MaxPool2d(2 or 3)`` (stride = size, "valid")
-    - ``dropout0.25``: ``Dropout(0.25)``
-    - ``dense128``: ``Linear(…, 128)`` + activation
+    """One of the :data:`PRESETS` networks on ``[B, 1, 28, 28]`` images, ending in ``Linear(num_classes)`` logits.
 
     Args:
-        layers: a preset name (``course``, ``convnet``, ``deeper``; see :data:`PRESETS`) or a spec list.
-        activation: one of :data:`~ptref.models.classifier.ACTIVATIONS`.
-        in_channels, image_size: input images ``[B, in_channels, image_size, image_size]``.
-        channels_last: keep conv weights and activations in NHWC memory (``torch.channels_last``), the
-            layout TensorFlow/oneDNN convolutions use; shapes stay NCHW. Opt-in: it pays on GPUs with
-            tensor cores and sometimes on CPU (measured in ``docs/devices.md``).
-        num_classes, init, learning_rate, compile: see :class:`~ptref.models.classifier.ImageClassifier`.
+        layers: ``course`` (the course's chapter 5 CNN), ``convnet`` (the Keras article's) or ``deeper`` (the
+            seeds'); another architecture is another ``ImageClassifier`` subclass with its own ``build_network``.
+        num_classes, init, learning_rate: see :class:`~ptref.models.classifier.ImageClassifier`.
     """
 
-    def __init__(
-        self,
-        layers: str | list[str] = "course",
-        activation: str = "relu",
-        in_channels: int = 1,
-        image_size: int = 28,
-        num_classes: int = 10,
-        init: Init = "torch",
-        learning_rate: float = 1e-3,
-        channels_last: bool = False,
-        compile: bool = False,
-    ) -> None:
-        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate, compile=compile)
-        self.example_input_array = torch.zeros(1, in_channels, image_size, image_size)  # summary shapes
-        if channels_last:
-            self.net.to(memory_format=torch.channels_last)  # the 4-D conv weights; kept by later .to(device)
+    def __init__(self, layers: str = "course", num_classes: int = 10, init: Init = "torch",
+                 learning_rate: float = 1e-3) -> None:
+        if layers not in PRESETS:
+            raise ValueError(f"unknown CNN preset {layers!r}; presets: {sorted(PRESETS)}")
+        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
+        self.example_input_array = torch.zeros(1, 1, 28, 28)  # summary shapes, TensorBoard's graph
 
     def build_network(self) -> nn.Module:
-        spec = resolve_preset(self.hparams.layers, PRESETS, "CNN")
-        activation = activation_class(self.hparams.activation)
-        layers: list[nn.Module] = []
-        channels, flat = self.hparams.in_channels, None  # flat: features after Flatten, once flattened
-        for token in spec:
-            match = TOKEN.fullmatch(token)
-            if match is None:
-                raise ValueError(f"bad CNN layer {token!r}: use convN[xK], pool[K], dropout0.R or denseN")
-            conv, filters, kernel, pool, pool_size, dropout, rate, dense, units = match.groups()
-            if (conv or pool) and flat is not None:
-                raise ValueError(f"{token!r} comes after a dense layer; convolutions and pools must come first")
-            if conv:
-                layers += [nn.Conv2d(channels, int(filters), int(kernel or 3)), activation()]
-                channels = int(filters)
-            elif pool:
-                layers.append(nn.MaxPool2d(int(pool_size or 2)))
-            elif dropout:
-                layers.append(nn.Dropout(float(rate)))
-            else:
-                if flat is None:
-                    flat = self._flat_features(layers)
-                    layers.append(nn.Flatten())
-                layers += [nn.Linear(flat, int(units)), activation()]
-                flat = int(units)
-        if flat is None:
-            flat = self._flat_features(layers)
-            layers.append(nn.Flatten())
-        layers.append(nn.Linear(flat, self.hparams.num_classes))
-        return nn.Sequential(*layers)
-
-    def _flat_features(self, layers: list[nn.Module]) -> int:
-        """Features after flattening the conv stack's output (as Keras infers the Dense input size)."""
-        size = self.hparams.image_size
-        with torch.no_grad():
-            out = nn.Sequential(*layers)(torch.zeros(1, self.hparams.in_channels, size, size))
-        return out[0].numel()
+        return PRESETS[self.hparams.layers](self.hparams.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4:
             raise ValueError(
                 f"the CNN takes images [B, C, H, W], got shape {tuple(x.shape)}; use the data layout 'image'"
             )
-        if self.hparams.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
         return self.net(x)

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from ptref.models.classifier import ImageClassifier, Init, activation_class, resolve_preset
+from ptref.nn import Dense
 
 # Hidden layer sizes of the MLPs in the course and its seeds.
 PRESETS: dict[str, list[int]] = {
@@ -49,7 +50,7 @@ class MLP(ImageClassifier):
         activation: one of :data:`~ptref.models.classifier.ACTIVATIONS`.
         dropout: rate of a Dropout after each hidden activation (Keras ``Dropout(rate)``); 0 = none.
         in_features: inputs per image (28·28).
-        num_classes, init, learning_rate, compile: see :class:`~ptref.models.classifier.ImageClassifier`.
+        num_classes, init, learning_rate: see :class:`~ptref.models.classifier.ImageClassifier`.
     """
 
     def __init__(
@@ -61,9 +62,8 @@ class MLP(ImageClassifier):
         num_classes: int = 10,
         init: Init = "torch",
         learning_rate: float = 1e-3,
-        compile: bool = False,
     ) -> None:
-        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate, compile=compile)
+        super().__init__(num_classes=num_classes, init=init, learning_rate=learning_rate)
         self.example_input_array = torch.zeros(1, in_features)  # lets the model summary show layer shapes
 
     def build_network(self) -> nn.Module:
@@ -90,14 +90,15 @@ class SoftmaxRegression(MLP):
 def dense_stack(
     in_features: int, hidden_sizes: list[int], num_classes: int, activation: str = "relu", dropout: float = 0.0
 ) -> nn.Sequential:
-    """``Flatten → [Linear → activation → Dropout] × len(hidden_sizes) → Linear(num_classes)``."""
+    """``Flatten → [Linear → activation → Dropout] × len(hidden_sizes) → Linear(num_classes)``; each ``Linear`` a
+    :class:`ptref.nn.Dense` (computed by oneDNN on CPU, as TensorFlow's ``Dense``)."""
     activation_layer = activation_class(activation)
     layers: list[nn.Module] = [nn.Flatten()]
     width = in_features
     for size in hidden_sizes:
-        layers += [nn.Linear(width, size), activation_layer()]
+        layers += [Dense(width, size), activation_layer()]
         if dropout:
             layers.append(nn.Dropout(dropout))
         width = size
-    layers.append(nn.Linear(width, num_classes))
+    layers.append(Dense(width, num_classes))
     return nn.Sequential(*layers)

@@ -1,10 +1,12 @@
 """Keras layer semantics for torch modules: initializers, TF 'same' padding and pooling, normalization, recurrent
-layers, layouts, and the Keras layers ``ptref.port`` translates to (merges, shapes, preprocessing)."""
+layers, layouts, Dropout, Conv2D/Dense computed by oneDNN, and the Keras layers ``ptref.port`` translates to
+(merges, shapes, preprocessing)."""
 
 from ptref.nn.activation import ReLU
 from ptref.nn.batchnorm import BatchNormalization
 from ptref.nn.bidirectional import Bidirectional
 from ptref.nn.convolution import ConvTranspose2d, SeparableConv2d
+from ptref.nn.dropout import Dropout
 from ptref.nn.initializers import (
     glorot_normal,
     glorot_uniform,
@@ -24,6 +26,7 @@ from ptref.nn.layout import (
 )
 from ptref.nn.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from ptref.nn.normalization import LayerNormalization
+from ptref.nn.onednn import Conv2dReLU, Dense
 from ptref.nn.padding import Conv1dSame, Conv2dSame, Conv3dSame, pad_same, same_padding
 from ptref.nn.pooling import AvgPool1dSame, AvgPool2dSame, AvgPool3dSame, MaxPool1dSame, MaxPool2dSame, MaxPool3dSame
 from ptref.nn.preprocessing import Normalization, Rescaling
@@ -43,9 +46,12 @@ __all__ = [
     "Concatenate",
     "Conv1dSame",
     "Conv2dSame",
+    "Conv2dReLU",
     "Conv3dSame",
     "ConvTranspose2d",
     "Crop",
+    "Dense",
+    "Dropout",
     "FlattenChannelsLast",
     "GlobalAveragePooling",
     "GlobalMaxPooling",

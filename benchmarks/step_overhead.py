@@ -1,0 +1,136 @@
+"""Where Lightning's per-step time goes on a tiny model: a plain loop, then a Lightning ``Trainer`` with ptref's
+parts added one at a time, interleaved.
+
+From the repository root: ``OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/step_overhead.py softmax``.
+
+Variants (each adds to the previous): a plain loop (the model's own ``training_step`` with its logging, the
+same loader, optimizer and normalization); a bare ``Trainer`` (no logger, checkpointing, progress bar or summary);
++ the callbacks ``ptref fit`` always adds (RNG state, divergence guard, learning-rate check, summary, Keras
+loss-scale and EMA hooks, the speed levers, SIGTERM save, fit-completed mark); + its CSV and TensorBoard loggers;
++ the experiment's ``ModelCheckpoint`` (every epoch). Every variant runs with ptref's allocator setting and, for the CNN, channels-last memory. Printed: ms per step (median over rounds of each run's
+median epoch after the first) and the same-round difference to the previous variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import lightning.pytorch as pl
+from lightning.pytorch import LightningDataModule, LightningModule
+from torch.nn import functional as F
+
+from ptref.callbacks.divergence import DivergenceGuard
+from ptref.callbacks.keras import FinalizeEMA, ScaleLoss
+from ptref.callbacks.preemption import SaveOnSIGTERM
+from ptref.callbacks.rng_state import RNGStateCheckpoint
+from ptref.callbacks.run_folder import MarkFitCompleted
+from ptref.callbacks.speed import ChannelsLast, KeepFreedMemory, keep_freed_memory, to_channels_last
+from ptref.callbacks.summary import FlatModelSummary
+from ptref.callbacks.trainable import LearningRateCheck
+from ptref.cli import PtrefCLI, tensorboard_without_tensorflow
+from ptref.loggers import CSVLogger, TensorBoardLogger
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+VARIANTS = ("plain loop", "bare Trainer", "+ ptref's fixed callbacks", "+ CSV and TensorBoard loggers",
+            "+ ModelCheckpoint (every epoch)")
+
+
+class EpochTimer(pl.Callback):
+    def __init__(self) -> None:
+        self.epochs: list[float] = []
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.epochs.append(time.perf_counter() - self.start)
+
+
+def build(workflow: str, mnist: str, n: int) -> tuple[LightningModule, LightningDataModule]:
+    """Model and data of the experiment; the model channels-last in every variant (as ptref's default)."""
+    cli = PtrefCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True, run=False,
+                   args=["--config", str(EXPERIMENTS / f"mnist_{workflow}_t10k.yaml"), "--data.data_dir", mnist,
+                         "--data.subset", str(n), "--seed_everything", "0"])
+    if workflow == "cnn":
+        to_channels_last(cli.model)
+    return cli.model, cli.datamodule
+
+
+def plain(model: LightningModule, data: LightningDataModule, epochs: int) -> list[float]:
+    data.setup("fit")
+    loader = data.train_dataloader()
+    optimizer = model.configure_optimizers()
+    model.log = model.log_dict = lambda *args, **kwargs: None  # no Trainer to log to
+    seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        for index, batch in enumerate(loader):
+            images, labels = batch  # what the data module's on_after_batch_transfer makes of a batch
+            loss = model.training_step([data.normalize(images), F.one_hot(labels, 10).float()], index)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def lightning(model: LightningModule, data: LightningDataModule, epochs: int, level: int, root: Path) -> list[float]:
+    timer = EpochTimer()
+    callbacks: list[pl.Callback] = [timer]
+    if level >= 2:
+        callbacks += [RNGStateCheckpoint(), DivergenceGuard(), LearningRateCheck(), FlatModelSummary(), ScaleLoss(),
+                      FinalizeEMA(), ChannelsLast(), KeepFreedMemory(), SaveOnSIGTERM(), MarkFitCompleted()]
+    loggers = [CSVLogger(root, name="", version=0), TensorBoardLogger(root, name="", version=0)] if level >= 3 else False
+    if level >= 4:
+        callbacks.append(pl.callbacks.ModelCheckpoint(dirpath=root / "checkpoints", save_last=True))
+    trainer = pl.Trainer(accelerator="cpu", max_epochs=epochs, logger=loggers, callbacks=callbacks,
+                         enable_checkpointing=level >= 4, enable_progress_bar=False, enable_model_summary=False,
+                         limit_val_batches=0, num_sanity_val_steps=0, default_root_dir=root)
+    with contextlib.redirect_stdout(io.StringIO()):
+        trainer.fit(model, data)
+    return timer.epochs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="benchmarks/step_overhead.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("workflow", choices=("softmax", "mlp", "cnn"))
+    parser.add_argument("--mnist", default=str(Path(__file__).resolve().parents[2] / "shared" / "datasets" /
+                                             "mnist-t10k"))
+    parser.add_argument("--n", type=int, default=6000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    tensorboard_without_tensorflow()
+    keep_freed_memory()  # process-wide: every variant runs with ptref's allocator setting
+    steps = -(-args.n // 128)
+    ms: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    with tempfile.TemporaryDirectory() as scratch:
+        for round_ in range(args.rounds):
+            for level, name in enumerate(VARIANTS):
+                model, data = build(args.workflow, args.mnist, args.n)
+                epochs = (plain(model, data, args.epochs) if level == 0 else
+                          lightning(model, data, args.epochs, level, Path(scratch) / f"{round_}_{level}"))
+                ms[name].append(1e3 * statistics.median(epochs[1:]) / steps)
+    print(f"| {args.workflow}: variant | ms per step | added by this part |\n|---|---|---|")
+    previous = None
+    for name in VARIANTS:
+        added = "" if previous is None else f"{statistics.median(a - b for a, b in zip(ms[name], ms[previous])):+.3f}"
+        print(f"| {name} | {statistics.median(ms[name]):.3f} | {added} |")
+        previous = name
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
