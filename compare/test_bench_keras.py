@@ -20,7 +20,8 @@ def test_keras_fit_of_the_course_cnn_reports_its_epochs():
         pytest.fail(f"{MNIST} is missing")
     result = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "bench_keras.py"), "cnn", "--data-dir", str(MNIST), "--n", "256",
-         "--epochs", "2"], capture_output=True, text=True, check=False, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+         "--epochs", "2"],
+        capture_output=True, text=True, check=False, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["samples"] == 256 and len(report["epoch_seconds"]) == 2

@@ -25,7 +25,8 @@ def test_bench_writes_json_markdown_and_chart(tmp_path, mnist_t10k_dir):
         [sys.executable, str(REPO / "benchmarks" / "bench.py"), "--mnist", str(mnist_t10k_dir), "--workflows",
          "softmax", "--n", "256", "--epochs", "2", "--repeats", "1", "--no-keras", "--skip", "house_price",
          "startup", "--out", str(tmp_path)],
-        capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"})
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "bench.json").read_text())
     (row,) = report["mnist"]

@@ -67,7 +67,8 @@ def test_fused_conv_relu_gives_relu_of_conv_and_its_gradients(channels_last):
     out_fused.backward(grad)
     out_plain.backward(grad)
     # conv backward may pick another summation order for another memory layout: float32 round-off
-    for ours, theirs in [(x1.grad, x2.grad), (fused.weight.grad, plain.weight.grad), (fused.bias.grad, plain.bias.grad)]:
+    pairs = [(x1.grad, x2.grad), (fused.weight.grad, plain.weight.grad), (fused.bias.grad, plain.bias.grad)]
+    for ours, theirs in pairs:
         torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
 
 

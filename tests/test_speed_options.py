@@ -48,7 +48,8 @@ def test_bf16_mixed_trains_close_to_float32(config, tmp_path):
 def tiny_fit(model: pl.LightningModule, steps: int = 3, callbacks: list[pl.Callback] = ()) -> None:
     data = MNISTDataModule(data_dir=MNIST_T10K, train_files="t10k", test_size=2000, layout="image", batch_size=32)
     trainer = pl.Trainer(accelerator="cpu", max_steps=steps, limit_val_batches=0, logger=False,
-                         callbacks=list(callbacks), enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+                         callbacks=list(callbacks), enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False)
     pl.seed_everything(0)
     trainer.fit(model, data)
 

@@ -2,9 +2,9 @@
 
 TF: TensorFlow's CPU kernels for ``Conv2D`` and ``MatMul`` are oneDNN's. PyTorch calls oneDNN for convolutions
 too, but sends ``nn.Linear``'s matrix products to MKL's sgemm, which on AMD processors takes a much slower code
-path (measured in ``docs/bench/bench.md``). These modules call oneDNN's primitives directly for float32 CPU tensors and fall back to
-PyTorch's own ops everywhere else (other devices and dtypes, autocast, tracing, ``torch.compile``). Values are
-those of the plain ops up to float32 summation order.
+path (measured in ``docs/bench/bench.md``). These modules call oneDNN's primitives directly for float32 CPU
+tensors and fall back to PyTorch's own ops everywhere else (other devices and dtypes, autocast, tracing,
+``torch.compile``). Values are those of the plain ops up to float32 summation order.
 
 - :class:`Conv2dReLU`: ``relu(conv2d(x))`` with the ReLU as a oneDNN post-op, applied while each output tile is
   still in cache (``nn.Conv2d`` + ``nn.ReLU`` writes the whole pre-activation and reads it back)::
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import FunctionCtx
 from torch.nn import functional as F
 
 
@@ -43,7 +44,7 @@ class _ConvReLU(torch.autograd.Function):
     """``relu(conv2d(x, weight, bias))`` in one oneDNN call; backward through ``aten.convolution_backward``."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, stride: list[int], padding: list[int],
+    def forward(ctx: FunctionCtx, x: Tensor, weight: Tensor, bias: Tensor | None, stride: list[int], padding: list[int],
                 dilation: list[int], groups: int) -> Tensor:
         y = torch.ops.mkldnn._convolution_pointwise(x, weight, bias, padding, stride, dilation, groups, "relu", [],
                                                     "")
@@ -52,7 +53,7 @@ class _ConvReLU(torch.autograd.Function):
         return y
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, weight, y = ctx.saved_tensors
         stride, padding, dilation, groups, has_bias = ctx.conv
         grad = torch.ops.aten.threshold_backward(grad, y, 0)  # [y > 0]: the ReLU's own backward
@@ -82,13 +83,13 @@ class _Dense(torch.autograd.Function):
     """``x @ weight.T + bias`` for a 2-D ``x``, forward and backward by oneDNN."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    def forward(ctx: FunctionCtx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         return _linear(x, weight, bias)
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, weight = ctx.saved_tensors
         grad_x = _linear(grad, weight.t().contiguous(), None) if ctx.needs_input_grad[0] else None
         grad_w = _linear(grad.t().contiguous(), x.t().contiguous(), None) if ctx.needs_input_grad[1] else None
