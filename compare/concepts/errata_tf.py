@@ -11,7 +11,7 @@ import tensorflow as tf
 def raised(run: Callable[[], object]) -> str:
     try:
         run()
-    except Exception as error:  # noqa: BLE001 - any error the text's code meets is the point of the step
+    except Exception as error:  # any error the text's code meets is the point of the step
         message = str(error).split("}} ", 1)[-1]  # drop TF's "{{function_node <kernel>}}" prefix
         return f"{type(error).__name__}: {message}"
     return "ran without an error"
