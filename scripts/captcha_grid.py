@@ -77,9 +77,10 @@ def plot(runs: dict[str, Path], outputs: list[Path]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ptref.figures import new_figure, save_figure
 
-    figure, axes = plt.subplots(1, len(PANELS), figsize=(15, 4.5))
+    figure = new_figure(15, 4.5)
+    axes = figure.subplots(1, len(PANELS))
     for name, folder in runs.items():
         curves = epoch_curves(folder / "metrics.csv")
         for axis, metric in zip(axes, PANELS):
@@ -92,11 +93,8 @@ def plot(runs: dict[str, Path], outputs: list[Path]) -> None:
     scales = sorted({scale(folder) for folder in runs.values()})
     figure.suptitle("captcha: RMSprop / Adam x binary CE / MSE / Poisson, validation accuracy per epoch\n"
                     f"{'; '.join(scales)} per run (the course: 100 epochs, 3956 / 954)")
-    figure.tight_layout()
     for output in outputs:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(output, dpi=72)
-    plt.close(figure)
+        save_figure(figure, output, dpi=72)
 
 
 def main() -> None:

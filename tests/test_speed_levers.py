@@ -187,13 +187,10 @@ def test_keep_freed_memory_stops_glibc_returning_a_steps_buffers_to_the_os():
 
 def speed_callbacks(tmp_path: Path, mnist_t10k_dir: Path, *flags: str) -> list:
     """The speed callbacks of the Trainer ``ptref fit --config mnist_cnn_t10k.yaml <flags>`` builds."""
-    from lightning.pytorch import LightningDataModule, LightningModule
+    from ptref.cli import build_cli
 
-    from ptref.cli import PtrefCLI
-
-    cli = PtrefCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
-                   run=False, args=["--config", str(REPO / "experiments" / "mnist_cnn_t10k.yaml"), "--data.data_dir",
-                                    str(mnist_t10k_dir), "--trainer.default_root_dir", str(tmp_path), *flags])
+    cli = build_cli(["--config", str(REPO / "experiments" / "mnist_cnn_t10k.yaml"), "--data.data_dir",
+                     str(mnist_t10k_dir), "--trainer.default_root_dir", str(tmp_path), *flags], run=False)
     return [callback for callback in cli.trainer.callbacks if isinstance(callback, (ChannelsLast, KeepFreedMemory))]
 
 

@@ -145,19 +145,21 @@ class ParityReport:
         import matplotlib
 
         matplotlib.use("Agg")  # files only: works without a display
-        from matplotlib import pyplot as plt
+        from ptref.figures import new_figure
 
         written = []
         runs = [c for c in self.checks if c.level == "trajectory" and "keras_loss" in c.details and "loss" in c.what]
         if runs:
-            figure, axes = plt.subplots(1, len(runs), figsize=(4 * len(runs), 3.2), squeeze=False)
+            figure = new_figure(4 * len(runs), 3.2)
+            axes = figure.subplots(1, len(runs), squeeze=False)
             for axis, c in zip(axes[0], runs):
                 axis.plot(c.details["keras_loss"], label="Keras", linewidth=3, alpha=0.5)
                 axis.plot(c.details["torch_loss"], label="PyTorch", linestyle="--")
                 axis.set(title=c.model, xlabel="step", ylabel="loss")
                 axis.legend()
             written.append(_save(figure, out / "loss_curves.png"))
-            figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+            figure = new_figure(11, 4)
+            axes = figure.subplots(1, 2, sharey=True)
             floor = 1e-10  # exact agreement (0) drawn at the floor of the log scale
             for c in runs:
                 # the largest gap so far: per-step rounding flips between 0 and an ulp, the envelope shows the growth
@@ -172,7 +174,8 @@ class ParityReport:
                 for name, gap in c.details.get("per_item", {}).items()]
         if bars:
             names, values, bounds = zip(*bars)
-            figure, axis = plt.subplots(figsize=(7, 0.25 * len(names) + 1.2))
+            figure = new_figure(7, 0.25 * len(names) + 1.2)
+            axis = figure.subplots()
             axis.barh(names, [max(v, 1e-12) for v in values])
             axis.scatter(bounds, names, marker="|", color="red", s=200, label="tolerance")
             axis.set(xscale="log", xlabel="max gap (the tolerance's metric)", title="Error per layer and parameter")
@@ -183,9 +186,6 @@ class ParityReport:
 
 
 def _save(figure: Any, path: Path) -> str:
-    from matplotlib import pyplot as plt
+    from ptref.figures import save_figure
 
-    figure.tight_layout()
-    figure.savefig(path, dpi=90)
-    plt.close(figure)
-    return path.name
+    return save_figure(figure, path, dpi=90).name
