@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from shared_data import shared_dataset
+
 REPO = Path(__file__).resolve().parents[1]
-MNIST = Path(os.environ.get("PTREF_SHARED", REPO.parent / "shared")) / "datasets" / "mnist-t10k"
+MNIST = shared_dataset("mnist-t10k")
 
 
 def test_keras_fit_of_the_course_cnn_reports_its_epochs():

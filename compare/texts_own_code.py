@@ -11,7 +11,6 @@ Run: ``PYTHONPATH=. python compare/texts_own_code.py [name ...]`` (needs TensorF
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ptref.parity.tf import import_keras  # the one TensorFlow bootstrap
 
@@ -23,8 +22,9 @@ from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 from ptref.data.idx import find_idx_pair, read_images_and_labels  # noqa: E402
+from shared_data import shared_dataset  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist-t10k"
+DATA = shared_dataset("mnist-t10k")
 SEED = 42
 
 

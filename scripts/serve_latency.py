@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ptref.data.idx import read_images_and_labels  # noqa: E402
+from shared_data import shared_dataset  # noqa: E402
 
 
 def digit_files(mnist: Path, count: int, folder: Path) -> list[Path]:
@@ -134,7 +135,7 @@ def main() -> None:
     parser.add_argument("--ckpt_path", required=True)
     parser.add_argument("--config", required=True, help="the checkpoint's experiment YAML, for ptref predict")
     parser.add_argument("--images", nargs="+", type=Path, help="pictures to send (default: 50 t10k digits)")
-    parser.add_argument("--mnist", default=str(REPO.parent / "shared" / "datasets" / "mnist-t10k"))
+    parser.add_argument("--mnist", default=str(shared_dataset("mnist-t10k")))
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=5)
