@@ -9,14 +9,13 @@ import pytest
 import torch
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.cli import LightningCLI
+from helpers import QUIET
 from torch.utils.data import DataLoader, TensorDataset
 
 import ptref.optim as optim
 from ptref.cli import main as ptref_main
 from ptref.optim.schedules import CosineDecay, ExponentialDecay, KerasScheduleLR
 
-QUIET = ["--trainer.logger", "false", "--trainer.enable_checkpointing", "false",
-         "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
 def params() -> list[torch.nn.Parameter]:
@@ -99,7 +98,8 @@ class Tiny(LightningModule):
 
 def run_cli(*args: str) -> LightningCLI:
     with mock.patch.object(sys, "argv", ["ptref"]):  # the CLI must read only `args`, not pytest's argv
-        cli = LightningCLI(Tiny, run=False, save_config_callback=None, args=[*args, "--trainer.max_steps", "3", *QUIET])
+        cli = LightningCLI(Tiny, run=False, save_config_callback=None, args=[*args, "--trainer.max_steps", "3", *QUIET,
+                                 "--trainer.logger", "false", "--trainer.enable_checkpointing", "false"])
     cli.trainer.fit(cli.model)
     return cli
 

@@ -12,13 +12,13 @@ import io
 import pytest
 import torch
 from lightning.pytorch import LightningModule, Trainer
+from helpers import QUIET_TRAINER
 from torch.utils.data import DataLoader, TensorDataset
 
 import ptref.optim as optim
 from ptref.optim.schedules import ExponentialDecay
 
 SHAPES = [(4, 3), (3,), (2, 2, 3)]
-QUIET = dict(logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
 
 # Every optimizer with its stateful settings: the bias corrections (Adam, Adamax, Nadam, Lamb, Adafactor),
 # Nadam's momentum product and the schedule all count steps.
@@ -105,9 +105,9 @@ class SkippingRegression(LightningModule):
 @pytest.mark.filterwarnings("ignore:`training_step` returned `None`")
 def test_lightning_batches_whose_training_step_returns_none_are_skipped_as_if_absent():
     skipped = SkippingRegression(skip={1, 4})
-    Trainer(max_epochs=2, accelerator="cpu", **QUIET).fit(skipped)
+    Trainer(max_epochs=2, accelerator="cpu", **QUIET_TRAINER).fit(skipped)
     absent = SkippingRegression(skip=set(), drop={1, 4})
-    Trainer(max_epochs=2, accelerator="cpu", **QUIET).fit(absent)
+    Trainer(max_epochs=2, accelerator="cpu", **QUIET_TRAINER).fit(absent)
     assert skipped.trainer.optimizers[0].iterations == absent.trainer.optimizers[0].iterations == 2 * 4
     for a, b in zip(skipped.parameters(), absent.parameters()):
         assert torch.equal(a, b)
