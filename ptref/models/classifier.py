@@ -58,9 +58,16 @@ def resolve_preset(value: str | list, presets: dict[str, list], what: str) -> li
 class ImageClassifier(pl.LightningModule):
     """Base of :class:`SoftmaxRegression`, :class:`MLP` and :class:`CNN`: a subclass only builds ``net``.
 
-    Logs ``train_loss``/``train_acc`` per step and per epoch, ``val_*`` and ``test_*`` per epoch
-    (accuracy is torchmetrics' micro accuracy, Keras's ``CategoricalAccuracy``). The epoch loss is the
-    batch-size-weighted mean of the step losses, which is what Keras's ``history["loss"]`` holds.
+    Logs, all through ``self.log``: ``train_loss_step``/``train_acc_step`` every step (the batch's mean loss
+    ``ℓ_b`` and accuracy ``k_b / n_b``, ``k_b`` the batch's correct predictions of ``n_b``), and once an epoch
+    ``train_loss_epoch = Σ_b n_b·ℓ_b / Σ_b n_b`` and ``train_acc_epoch = Σ_b k_b / Σ_b n_b`` (the
+    batch-size-weighted means, what Keras's ``history["loss"]``/``["accuracy"]`` hold; under DDP the sums run
+    over every rank's batches), ``val_*`` and ``test_*`` per epoch (torchmetrics' micro accuracy, Keras's
+    ``CategoricalAccuracy``). The epoch sums are three plain tensors added to every step and logged on the
+    epoch's last step: each ``self.log`` call costs Lightning a walk over its result's state, so a step makes
+    two calls (its own values, ``on_epoch=False``) rather than the two per-step-and-epoch calls plus a metric's
+    forward that Lightning's ``on_step=True, on_epoch=True`` would need. Logged from ``training_step``, the epoch
+    values are ready before any ``on_train_epoch_end`` hook runs (figures, progress bar).
 
     Args:
         num_classes: outputs of the last layer.
@@ -82,8 +89,7 @@ class ImageClassifier(pl.LightningModule):
             keras_init_(self.net)
         accuracy = Accuracy(task="multiclass", num_classes=num_classes)
         self.val_acc, self.test_acc = accuracy.clone(), accuracy.clone()
-        # No input checks on the training accuracy: they would make a GPU wait every step.
-        self.train_acc = Accuracy(task="multiclass", num_classes=num_classes, validate_args=False)
+        self.epoch_sums = torch.zeros(3)  # Σ n_b·ℓ_b, Σ k_b, Σ n_b of the epoch so far
 
     def build_network(self) -> nn.Module:
         """The layers from input to logits, built from ``self.hparams``."""
@@ -109,13 +115,27 @@ class ImageClassifier(pl.LightningModule):
 
     def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, logits, target = self._forward_and_loss(batch)
-        self.train_acc(logits.detach(), target)  # this batch's accuracy, and accumulated for the epoch's
-        # Logged here with on_epoch=True, the epoch values are ready before any on_train_epoch_end hook runs (the
-        # figures and the progress bar show the epoch's own values). sync_dist: the mean over DDP ranks.
-        self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(target),
-                 sync_dist=True)
-        self.log("train_acc", self.train_acc, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(target))
+        n = len(target)
+        correct = (logits.detach().argmax(dim=1) == target).sum()
+        self.epoch_sums += torch.stack((loss.detach() * n, correct, torch.tensor(n, device=correct.device)))
+        # sync_dist: the step loss shown is the mean over DDP ranks (a no-op on one process).
+        self.log("train_loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, sync_dist=True)
+        self.log("train_acc_step", correct / n, on_step=True, on_epoch=False, prog_bar=True)
+        if self._last_step_of_epoch():
+            loss_sum, correct_sum, count = self.epoch_sums
+            # Lightning's epoch mean of one value v logged with batch_size c, synced: Σ_r v_r·c_r / Σ_r c_r.
+            for name, value in (("train_loss_epoch", loss_sum / count), ("train_acc_epoch", correct_sum / count)):
+                self.log(name, value, on_step=False, on_epoch=True, prog_bar=True, batch_size=int(count),
+                         sync_dist=True)
         return loss
+
+    def _last_step_of_epoch(self) -> bool:
+        """Whether this training step ends the epoch: its last batch, or the run's last step (``max_steps``)."""
+        trainer = self._trainer  # None when a test calls training_step alone; self.log then only warns
+        return trainer is not None and (trainer.is_last_batch or trainer.global_step + 1 == trainer.max_steps)
+
+    def on_train_epoch_start(self) -> None:
+        self.epoch_sums = torch.zeros(3, device=self.device)
 
     def validation_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val", self.val_acc)
