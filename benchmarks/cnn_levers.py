@@ -1,13 +1,12 @@
 """What each speed lever buys on the course CNN: a plain PyTorch loop, the levers added one at a time, interleaved.
 
-From the repository root: ``OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/cnn_levers.py --rounds 7``
-(and again with ``--keep-freed-memory``: glibc's allocator is process-wide, so that lever is compared across two
-runs). Variants, each adding one lever to the previous: ``nn`` defaults in NCHW; channels-last memory
+From the repository root: ``OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/cnn_levers.py --rounds 7`` (and
+again with ``--keep-freed-memory``: glibc's allocator is process-wide, so that lever is compared across two runs).
+Variants, each adding one lever to the previous: ``nn`` defaults in NCHW; channels-last memory
 (:func:`ptref.callbacks.speed.to_channels_last`); :class:`ptref.nn.Dropout` for ``nn.Dropout``;
-:class:`ptref.nn.Conv2dReLU` for ``Conv2d`` + ``ReLU``; :class:`ptref.nn.Dense` for ``nn.Linear``. Each round trains every variant one epoch (after one
-warm-up epoch) on the same random batches with Keras's Adam; printed: samples/s (median over rounds) and the
-median of the same-round ratios to the first variant, plus minor page faults per epoch.
-"""
+:class:`ptref.nn.Conv2dReLU` for ``Conv2d`` + ``ReLU``; :class:`ptref.nn.Dense` for ``nn.Linear``. Each round trains
+every variant one epoch (after one warm-up epoch) on the same random batches with Keras's Adam; printed: samples/s
+(median over rounds) and the median of the same-round ratios to the first variant, plus minor page faults per epoch."""
 
 from __future__ import annotations
 
@@ -84,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           "per epoch |\n|---|---|---|---|")
     for name in VARIANTS:
         ratio = statistics.median(a / b for a, b in zip(rates[name], base))
-        print(f"| {name} | {statistics.median(rates[name]):,.0f} | {ratio:.2f} | {statistics.median(faults[name]):,.0f} |")
+        rate, fault = statistics.median(rates[name]), statistics.median(faults[name])
+        print(f"| {name} | {rate:,.0f} | {ratio:.2f} | {fault:,.0f} |")
     return 0
 
 

@@ -3,14 +3,13 @@
 From the repository root: ``OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/profile_cnn.py``.
 
 Each layer of the course CNN is timed alone on its real input shape (batch 128): forward, and forward + backward
-(the gradients of its input and weights for a fixed output gradient), medians of ``--repeats`` interleaved
-rounds. Keras: each layer called inside one ``tf.function`` (a ``GradientTape`` for the backward), TensorFlow's
-defaults (oneDNN on). PyTorch: eager, once with ``nn`` defaults in NCHW (``nn.Conv2d`` + ``nn.ReLU``,
-``nn.Dropout``, ``nn.Flatten``, ``nn.Linear``), once as ptref trains it (channels-last memory,
-:class:`~ptref.nn.Conv2dReLU`, :class:`~ptref.nn.Dropout`, Keras-order Flatten, :class:`~ptref.nn.Dense`). Every
-layer's input gradient is computed (the first convolution's too, which training skips). Then ``torch.profiler``'s table of a whole ptref step (which
-kernels). Prints markdown (``docs/bench/profile-cnn.md`` is this output).
-"""
+(the gradients of its input and weights for a fixed output gradient), medians of ``--repeats`` interleaved rounds.
+Keras: each layer called inside one ``tf.function`` (a ``GradientTape`` for the backward), TensorFlow's defaults
+(oneDNN on). PyTorch: eager, once with ``nn`` defaults in NCHW (``nn.Conv2d`` + ``nn.ReLU``, ``nn.Dropout``,
+``nn.Flatten``, ``nn.Linear``), once as ptref trains it (channels-last memory, :class:`~ptref.nn.Conv2dReLU`,
+:class:`~ptref.nn.Dropout`, Keras-order Flatten, :class:`~ptref.nn.Dense`). Every layer's input gradient is computed
+(the first convolution's too, which training skips). Then ``torch.profiler``'s table of a whole ptref step (which
+kernels). Prints markdown (``docs/bench/profile-cnn.md`` is this output)."""
 
 from __future__ import annotations
 

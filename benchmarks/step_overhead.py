@@ -3,13 +3,13 @@ parts added one at a time, interleaved.
 
 From the repository root: ``OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/step_overhead.py softmax``.
 
-Variants (each adds to the previous): a plain loop (the model's own ``training_step`` with its logging, the
-same loader, optimizer and normalization); a bare ``Trainer`` (no logger, checkpointing, progress bar or summary);
-+ the callbacks ``ptref fit`` always adds (RNG state, divergence guard, learning-rate check, summary, Keras
-loss-scale and EMA hooks, the speed levers, SIGTERM save, fit-completed mark); + its CSV and TensorBoard loggers;
-+ the experiment's ``ModelCheckpoint`` (every epoch). Every variant runs with ptref's allocator setting and, for the CNN, channels-last memory. Printed: ms per step (median over rounds of each run's
-median epoch after the first) and the same-round difference to the previous variant.
-"""
+Variants (each adds to the previous): a plain loop (the model's own ``training_step`` with its logging, the same
+loader, optimizer and normalization); a bare ``Trainer`` (no logger, checkpointing, progress bar or summary); + the
+callbacks ``ptref fit`` always adds (RNG state, divergence guard, learning-rate check, summary, Keras loss-scale and
+EMA hooks, the speed levers, SIGTERM save, fit-completed mark); + its CSV and TensorBoard loggers; + the
+experiment's ``ModelCheckpoint`` (every epoch). Every variant runs with ptref's allocator setting and, for the CNN,
+channels-last memory. Printed: ms per step (median over rounds of each run's median epoch after the first) and the
+same-round difference to the previous variant."""
 
 from __future__ import annotations
 
@@ -89,7 +89,9 @@ def lightning(model: LightningModule, data: LightningDataModule, epochs: int, le
     if level >= 2:
         callbacks += [RNGStateCheckpoint(), DivergenceGuard(), LearningRateCheck(), FlatModelSummary(), ScaleLoss(),
                       FinalizeEMA(), ChannelsLast(), KeepFreedMemory(), SaveOnSIGTERM(), MarkFitCompleted()]
-    loggers = [CSVLogger(root, name="", version=0), TensorBoardLogger(root, name="", version=0)] if level >= 3 else False
+    loggers = False
+    if level >= 3:
+        loggers = [CSVLogger(root, name="", version=0), TensorBoardLogger(root, name="", version=0)]
     if level >= 4:
         callbacks.append(pl.callbacks.ModelCheckpoint(dirpath=root / "checkpoints", save_last=True))
     trainer = pl.Trainer(accelerator="cpu", max_epochs=epochs, logger=loggers, callbacks=callbacks,
