@@ -6,7 +6,8 @@ Variants, each adding one lever to the previous: ``nn`` defaults in NCHW; channe
 (:func:`ptref.callbacks.speed.to_channels_last`); :class:`ptref.nn.Dropout` for ``nn.Dropout``;
 :class:`ptref.nn.Conv2dReLU` for ``Conv2d`` + ``ReLU``; :class:`ptref.nn.Dense` for ``nn.Linear``. Each round trains
 every variant one epoch (after one warm-up epoch) on the same random batches with Keras's Adam; printed: samples/s
-(median over rounds) and the median of the same-round ratios to the first variant, plus minor page faults per epoch."""
+(median over rounds) and the median of the same-round ratios to the first variant, plus minor page faults per epoch.
+"""
 
 from __future__ import annotations
 

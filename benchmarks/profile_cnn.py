@@ -9,7 +9,8 @@ Keras: each layer called inside one ``tf.function`` (a ``GradientTape`` for the 
 ``nn.Flatten``, ``nn.Linear``), once as ptref trains it (channels-last memory, :class:`~ptref.nn.Conv2dReLU`,
 :class:`~ptref.nn.Dropout`, Keras-order Flatten, :class:`~ptref.nn.Dense`). Every layer's input gradient is computed
 (the first convolution's too, which training skips). Then ``torch.profiler``'s table of a whole ptref step (which
-kernels). Prints markdown (``docs/bench/profile-cnn.md`` is this output)."""
+kernels). Prints markdown (``docs/bench/profile-cnn.md`` is this output).
+"""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ callbacks ``ptref fit`` always adds (RNG state, divergence guard, learning-rate 
 EMA hooks, the speed levers, SIGTERM save, fit-completed mark); + its CSV and TensorBoard loggers; + the
 experiment's ``ModelCheckpoint`` (every epoch). Every variant runs with ptref's allocator setting and, for the CNN,
 channels-last memory. Printed: ms per step (median over rounds of each run's median epoch after the first) and the
-same-round difference to the previous variant."""
+same-round difference to the previous variant.
+"""
 
 from __future__ import annotations
 
