@@ -9,6 +9,7 @@ from torch import Tensor
 
 from ptref.optim import multi_tensor
 from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, KerasOptions, LearningRate, Params
+from ptref.optim.sparse import Gradient, dense, rowwise, square_then_sum
 
 
 class Adadelta(KerasOptimizer):
@@ -34,6 +35,7 @@ class Adadelta(KerasOptimizer):
     """
 
     RANGES = {"rho": UNIT, "epsilon": NON_NEGATIVE}
+    SPARSE_UPDATE = True
     multi_tensor_step = multi_tensor.adadelta
 
     def __init__(
@@ -57,11 +59,12 @@ class Adadelta(KerasOptimizer):
         state["accumulated_delta"] = torch.zeros_like(param)
 
     def update_step(
-        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+        self, grad: Gradient, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         rho, epsilon = group["rho"], group["epsilon"]
         acc_g, acc_delta = state["accumulated_grad"], state["accumulated_delta"]
-        acc_g.copy_(rho * acc_g + (1 - rho) * grad.square())
-        delta = -(torch.sqrt(acc_delta + epsilon) * grad) / torch.sqrt(acc_g + epsilon)
-        acc_delta.copy_(rho * acc_delta + (1 - rho) * delta.square())
-        param.add_(lr * delta)
+        acc_g.copy_(rho * acc_g + (1 - rho) * square_then_sum(grad))
+        rms_delta, rms_g = torch.sqrt(acc_delta + epsilon), torch.sqrt(acc_g + epsilon)
+        delta = rowwise(grad, lambda g, rows: -(rms_delta[rows] * g) / rms_g[rows])
+        acc_delta.copy_(rho * acc_delta + (1 - rho) * square_then_sum(delta))
+        param.add_(lr * dense(delta))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Unpack
 
 import torch
 from torch import Tensor
 
 from ptref.optim.base import NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params
+from ptref.optim.sparse import Gradient, IndexedSlices, dense, rowwise, square_then_sum
 
 
-def rms(x: Tensor) -> Tensor:
-    """``sqrt(mean(x**2))`` over the whole tensor."""
+def rms(x: Gradient) -> Tensor:
+    """``sqrt(mean(x**2))`` over the whole tensor; Keras's mean of an ``IndexedSlices`` sums its occurrences'
+    squares over the dense tensor's size."""
+    if isinstance(x, IndexedSlices):
+        return torch.sqrt(torch.sum(torch.square(x.values)) / math.prod(x.dense_shape))
     return torch.sqrt(torch.mean(torch.square(x)))
 
 
@@ -48,6 +53,7 @@ class Adafactor(KerasOptimizer):
     """
 
     RANGES = {"epsilon_1": NON_NEGATIVE, "epsilon_2": NON_NEGATIVE}
+    SPARSE_UPDATE = True
 
     def __init__(
         self,
@@ -77,12 +83,12 @@ class Adafactor(KerasOptimizer):
         state["v"] = torch.zeros_like(param)
 
     def update_step(
-        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+        self, grad: Gradient, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         step = torch.tensor(float(t), dtype=param.dtype)  # Keras computes these scalars in the weights' dtype
         rho = torch.minimum(torch.tensor(lr, dtype=param.dtype), 1 / torch.sqrt(step))
         alpha = torch.maximum(torch.tensor(group["epsilon_2"], dtype=param.dtype), rms(param)) * rho
-        regulated = grad.square() + group["epsilon_1"]
+        regulated = square_then_sum(grad) + group["epsilon_1"]
         beta_2 = 1 - torch.pow(step, group["beta_2_decay"])
         v = state["v"]
         if param.dim() >= 2:
@@ -92,6 +98,7 @@ class Adafactor(KerasOptimizer):
             v.copy_((r / r.mean(dim=-1, keepdim=True)).unsqueeze(-1) * c.unsqueeze(-2))
         else:
             v.copy_(beta_2 * v + (1 - beta_2) * regulated)
-        u = grad / torch.sqrt(v)
-        u_hat = u / torch.clamp(rms(u) / group["clip_threshold"], min=1.0)
-        param.sub_(alpha * u_hat)
+        root_v = torch.sqrt(v)
+        u = rowwise(grad, lambda g, rows: g / root_v[rows])
+        scale = torch.clamp(rms(u) / group["clip_threshold"], min=1.0)
+        param.sub_(alpha * dense(rowwise(u, lambda x, _: x / scale)))

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from ptref.optim import multi_tensor
 from ptref.optim.base import NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params
+from ptref.optim.sparse import Gradient, dense, square_then_sum
 
 
 class Adagrad(KerasOptimizer):
@@ -33,6 +34,7 @@ class Adagrad(KerasOptimizer):
     """
 
     RANGES = {"initial_accumulator_value": NON_NEGATIVE, "epsilon": NON_NEGATIVE}
+    SPARSE_UPDATE = True
     multi_tensor_step = multi_tensor.adagrad
 
     def __init__(
@@ -56,8 +58,8 @@ class Adagrad(KerasOptimizer):
         state["accumulator"] = torch.full_like(param, group["initial_accumulator_value"])
 
     def update_step(
-        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+        self, grad: Gradient, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         acc = state["accumulator"]
-        acc.add_(grad.square())
-        param.sub_(lr * grad / torch.sqrt(acc + group["epsilon"]))
+        acc.add_(square_then_sum(grad))
+        param.sub_(lr * dense(grad) / torch.sqrt(acc + group["epsilon"]))

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from ptref.optim import multi_tensor
 from ptref.optim.base import BELOW_ONE, NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params, power
+from ptref.optim.sparse import Gradient, dense, square_then_sum
 
 
 class Adam(KerasOptimizer):
@@ -37,6 +38,7 @@ class Adam(KerasOptimizer):
     """
 
     RANGES = {"beta_1": BELOW_ONE, "beta_2": BELOW_ONE, "epsilon": NON_NEGATIVE}
+    SPARSE_UPDATE = True
     multi_tensor_step = multi_tensor.adam
 
     def __init__(
@@ -65,13 +67,13 @@ class Adam(KerasOptimizer):
             state["v_hat"] = torch.zeros_like(param)
 
     def update_step(
-        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+        self, grad: Gradient, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         beta_1, beta_2, epsilon = group["beta_1"], group["beta_2"], group["epsilon"]
         m, v = state["m"], state["v"]
         alpha = lr * torch.sqrt(1 - power(beta_2, t, param)) / (1 - power(beta_1, t, param))
-        m.add_((grad - m) * (1 - beta_1))
-        v.add_((torch.square(grad) - v) * (1 - beta_2))
+        m.add_((dense(grad) - m) * (1 - beta_1))
+        v.add_((square_then_sum(grad) - v) * (1 - beta_2))
         if group["amsgrad"]:
             v_hat = state["v_hat"]
             v_hat.copy_(torch.maximum(v_hat, v))

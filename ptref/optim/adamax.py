@@ -9,6 +9,7 @@ from torch import Tensor
 
 from ptref.optim import multi_tensor
 from ptref.optim.base import BELOW_ONE, NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params, power
+from ptref.optim.sparse import Gradient, abs_then_sum, dense
 
 
 class Adamax(KerasOptimizer):
@@ -33,6 +34,7 @@ class Adamax(KerasOptimizer):
     """
 
     RANGES = {"beta_1": BELOW_ONE, "beta_2": BELOW_ONE, "epsilon": NON_NEGATIVE}
+    SPARSE_UPDATE = True
     multi_tensor_step = multi_tensor.adamax
 
     def __init__(
@@ -58,10 +60,10 @@ class Adamax(KerasOptimizer):
         state["u"] = torch.zeros_like(param)
 
     def update_step(
-        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+        self, grad: Gradient, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         beta_1 = group["beta_1"]
         m, u = state["m"], state["u"]
-        m.add_((grad - m) * (1 - beta_1))
-        torch.maximum(group["beta_2"] * u, grad.abs(), out=u)
+        m.add_((dense(grad) - m) * (1 - beta_1))
+        torch.maximum(group["beta_2"] * u, abs_then_sum(grad), out=u)
         param.sub_(lr * m / ((1 - power(beta_1, t, param)) * (u + group["epsilon"])))

@@ -40,6 +40,7 @@ from ptref.optim.loss_scaling import LossScaling
 from ptref.optim.options import BELOW_ONE, NON_NEGATIVE, UNIT, Interval, KerasOptions, check_options, snake_case
 from ptref.optim.schedules import LearningRateSchedule, check_learning_rate
 from ptref.optim.schedules import serialize as serialize_schedule
+from ptref.optim.sparse import Gradient, IndexedSlices, as_gradient, dense
 
 __all__ = [
     "BELOW_ONE", "NON_NEGATIVE", "UNIT", "Interval", "KerasOptimizer", "KerasOptions", "LearningRate", "Params",
@@ -87,11 +88,19 @@ class KerasOptimizer(LossScaling, Optimizer):
 
     A step in which no parameter has a gradient (a Lightning ``training_step`` that returns ``None``) changes
     nothing and is not counted, as in ``torch.optim`` (Keras refuses it: "No gradients provided for any
-    variable"). Sparse gradients (``nn.Embedding(sparse=True)``) are made dense first: Keras's updates from a
-    sparse gradient equal those from its dense twin (``keras/src/optimizers/optimizer_sparse_test.py``).
+    variable").
+
+    Sparse gradients (``nn.Embedding(sparse=True)``: one row per token occurrence) are Keras's ``IndexedSlices``
+    (:mod:`ptref.optim.sparse`) and get Keras-on-TensorFlow's semantics: unscaled and clipped row by row (a
+    global clipnorm densifies them), densified before gradient accumulation (Keras adds them to a dense
+    accumulator), and given as they are to an ``update_step`` that says where Keras sums the occurrences
+    (``SPARSE_UPDATE = True``); an optimizer whose update is linear in ``g`` gets them summed. The multi-tensor
+    path takes the dense gradients only.
     """
 
     RANGES: ClassVar[dict[str, Interval]] = {}
+    # True when update_step takes an IndexedSlices gradient and sums its occurrences where Keras's ops do
+    SPARSE_UPDATE: ClassVar[bool] = False
     multi_tensor_step: ClassVar[MultiTensorStep | None] = None
 
     def __init__(
@@ -254,15 +263,16 @@ class KerasOptimizer(LossScaling, Optimizer):
         if not with_grad:
             return loss
         self.check_loss_was_scaled()
-        grads = [p.grad.to_dense() if p.grad.layout != torch.strided else p.grad for p, _ in with_grad]
+        grads: list[Gradient] | None = [as_gradient(p.grad) for p, _ in with_grad]
         if self.loss_scale_factor is not None:
-            grads = [g / self.loss_scale_factor for g in grads]
+            grads = [self._unscale(g) for g in grads]
         calls = self.calls
         self._set_scheduled_lr(calls)
         if self.gradient_accumulation_steps:
             params = [p for p, _ in with_grad]
             states = [self.state[p] for p in params]
-            grads = accumulate(params, grads, states, self.gradient_accumulation_steps, calls)
+            # Keras adds a sparse gradient to its dense accumulator, densifying it, on every call
+            grads = accumulate(params, [dense(g) for g in grads], states, self.gradient_accumulation_steps, calls)
         if grads is not None:
             self._update(with_grad, grads, calls // (self.gradient_accumulation_steps or 1) + 1)
         if self.use_ema:
@@ -271,7 +281,13 @@ class KerasOptimizer(LossScaling, Optimizer):
         self._set_scheduled_lr(calls + 1)  # the group's "lr" always shows what the next step will use
         return loss
 
-    def _update(self, with_grad: list[tuple[Tensor, dict]], grads: list[Tensor], t: int) -> None:
+    def _unscale(self, grad: Gradient) -> Gradient:
+        """``g / loss_scale_factor``; a sparse gradient row by row (Keras on TensorFlow cannot divide one)."""
+        if isinstance(grad, IndexedSlices):
+            return grad.map_values(lambda rows: rows / self.loss_scale_factor)
+        return grad / self.loss_scale_factor
+
+    def _update(self, with_grad: list[tuple[Tensor, dict]], grads: list[Gradient], t: int) -> None:
         """Clip, decay and apply the update rule with ``t = iterations + 1``."""
         grads = clip(grads, self.clipnorm, self.global_clipnorm, self.clipvalue)
         for param, group in with_grad:
@@ -282,12 +298,13 @@ class KerasOptimizer(LossScaling, Optimizer):
             if weight_decay and id(param) not in self._no_decay:
                 param.sub_(param * weight_decay * group["lr"])
         self.update_shared(t)
-        if not self.foreach:
-            for (param, group), grad in zip(with_grad, grads):
-                self.update_step(grad, param, group["lr"], t, self.state[param], group)
-            return
         batches: dict[tuple, tuple[dict, list[Tensor], list[Tensor]]] = {}
-        for (param, group), grad in zip(with_grad, grads):  # one batch per group, device and dtype
+        for (param, group), grad in zip(with_grad, grads):
+            if not self.foreach or isinstance(grad, IndexedSlices):
+                grad = grad if self.SPARSE_UPDATE else dense(grad)
+                self.update_step(grad, param, group["lr"], t, self.state[param], group)
+                continue
+            # the fast path: one batch per group, device and dtype
             batch = batches.setdefault((id(group), param.device, param.dtype), (group, [], []))
             batch[1].append(param)
             batch[2].append(grad)

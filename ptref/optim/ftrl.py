@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from ptref.optim.base import NON_NEGATIVE, Interval, KerasOptimizer, KerasOptions, LearningRate, Params
+from ptref.optim.sparse import Gradient, dense, square_then_sum
 
 NON_POSITIVE = Interval(-math.inf, 0.0, closed=True)
 
@@ -48,6 +49,7 @@ class Ftrl(KerasOptimizer):
         "l2_regularization_strength": NON_NEGATIVE,
         "l2_shrinkage_regularization_strength": NON_NEGATIVE,
     }
+    SPARSE_UPDATE = True
 
     def __init__(
         self,
@@ -78,15 +80,15 @@ class Ftrl(KerasOptimizer):
         state["linear"] = torch.zeros_like(param)
 
     def update_step(
-        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+        self, grad: Gradient, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         lr_t = torch.tensor(lr, dtype=param.dtype)  # Keras divides by the float32 learning rate
         p = -group["learning_rate_power"]
         l1 = group["l1_regularization_strength"]
         l2 = group["l2_regularization_strength"] + group["beta"] / (2.0 * lr_t)
         n, z = state["accumulator"], state["linear"]
-        g_shrunk = grad + 2 * group["l2_shrinkage_regularization_strength"] * param
-        n_new = n + grad.square()
+        g_shrunk = dense(grad) + 2 * group["l2_shrinkage_regularization_strength"] * param
+        n_new = n + square_then_sum(grad)
         z.add_(g_shrunk - (n_new.pow(p) - n.pow(p)) / lr_t * param)
         quadratic = n_new.pow(p) / lr_t + 2 * l2
         param.copy_((z.clamp(-l1, l1) - z) / quadratic)

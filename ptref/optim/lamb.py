@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from ptref.optim.base import BELOW_ONE, NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params, power
+from ptref.optim.sparse import Gradient, dense, square_then_sum
 
 
 class Lamb(KerasOptimizer):
@@ -34,6 +35,7 @@ class Lamb(KerasOptimizer):
     """
 
     RANGES = {"beta_1": BELOW_ONE, "beta_2": BELOW_ONE, "epsilon": NON_NEGATIVE}
+    SPARSE_UPDATE = True
 
     def __init__(
         self,
@@ -58,11 +60,11 @@ class Lamb(KerasOptimizer):
         state["v"] = torch.zeros_like(param)
 
     def update_step(
-        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+        self, grad: Gradient, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         m, v = state["m"], state["v"]
-        m.add_((grad - m) * (1 - group["beta_1"]))
-        v.add_((grad.square() - v) * (1 - group["beta_2"]))
+        m.add_((dense(grad) - m) * (1 - group["beta_1"]))
+        v.add_((square_then_sum(grad) - v) * (1 - group["beta_2"]))
         m_hat = m / (1 - power(group["beta_1"], t, param))
         update = m_hat / (torch.sqrt(v / (1 - power(group["beta_2"], t, param))) + group["epsilon"])
         w_norm, update_norm = torch.linalg.vector_norm(param), torch.linalg.vector_norm(update)

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from ptref.optim import multi_tensor
 from ptref.optim.base import BELOW_ONE, NON_NEGATIVE, KerasOptimizer, KerasOptions, LearningRate, Params, power
+from ptref.optim.sparse import Gradient, dense, square_then_sum
 
 
 class Nadam(KerasOptimizer):
@@ -37,6 +38,7 @@ class Nadam(KerasOptimizer):
     """
 
     RANGES = {"beta_1": BELOW_ONE, "beta_2": BELOW_ONE, "epsilon": NON_NEGATIVE}
+    SPARSE_UPDATE = True
     multi_tensor_step = multi_tensor.nadam
 
     def __init__(
@@ -72,7 +74,7 @@ class Nadam(KerasOptimizer):
         state["v"] = torch.zeros_like(param)
 
     def update_step(
-        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+        self, grad: Gradient, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         beta_1 = torch.tensor(group["beta_1"], dtype=param.dtype)
         beta_2 = torch.tensor(group["beta_2"], dtype=param.dtype)
@@ -80,8 +82,8 @@ class Nadam(KerasOptimizer):
         u_product = self.state["u_product"].to(param.dtype)
         u_product_next = u_product * u_next
         m, v = state["m"], state["v"]
-        m.add_((grad - m) * (1 - beta_1))
-        v.add_((grad.square() - v) * (1 - beta_2))
-        m_hat = u_next * m / (1 - u_product_next) + (1 - u_t) * grad / (1 - u_product)
+        m.add_((dense(grad) - m) * (1 - beta_1))
+        v.add_((square_then_sum(grad) - v) * (1 - beta_2))
+        m_hat = u_next * m / (1 - u_product_next) + (1 - u_t) * dense(grad) / (1 - u_product)
         v_hat = v / (1 - power(group["beta_2"], t, param))
         param.sub_(m_hat * lr / (torch.sqrt(v_hat) + group["epsilon"]))

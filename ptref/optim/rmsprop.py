@@ -9,6 +9,7 @@ from torch import Tensor
 
 from ptref.optim import multi_tensor
 from ptref.optim.base import NON_NEGATIVE, UNIT, KerasOptimizer, KerasOptions, LearningRate, Params
+from ptref.optim.sparse import Gradient, dense, square_then_sum
 
 
 class RMSprop(KerasOptimizer):
@@ -38,6 +39,7 @@ class RMSprop(KerasOptimizer):
     """
 
     RANGES = {"rho": UNIT, "momentum": UNIT, "epsilon": NON_NEGATIVE}
+    SPARSE_UPDATE = True
     multi_tensor_step = multi_tensor.rmsprop
 
     def __init__(
@@ -67,18 +69,18 @@ class RMSprop(KerasOptimizer):
             state["average_gradient"] = torch.zeros_like(param)
 
     def update_step(
-        self, grad: Tensor, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
+        self, grad: Gradient, param: Tensor, lr: float, t: int, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         rho, epsilon = group["rho"], group["epsilon"]
         v = state["velocity"]
-        v.copy_(rho * v + (1 - rho) * grad.square())
+        v.copy_(rho * v + (1 - rho) * square_then_sum(grad))
         if group["centered"]:
             a = state["average_gradient"]
-            a.copy_(rho * a + (1 - rho) * grad)
+            a.copy_(rho * a + (1 - rho) * dense(grad))
             den = v - a.square() + epsilon
         else:
             den = v + epsilon
-        inc = lr * grad / torch.sqrt(den)
+        inc = lr * dense(grad) / torch.sqrt(den)
         if group["momentum"] > 0:
             m = state["momentum"]
             m.copy_(group["momentum"] * m + inc)

@@ -117,7 +117,7 @@ class ModelPair:
                 if not link.trainable:
                     continue
                 base = self.tensor(WeightLink(link.keras, link.torch))
-                grad = torch.zeros_like(base) if base.grad is None else base.grad
+                grad = torch.zeros_like(base) if base.grad is None else base.grad.to_dense()  # an Embedding's is sparse
                 tensor = grad if link.index is None else grad[link.index]
             arrays[link.keras] = np.asarray(link.to_keras(tensor.detach().cpu().numpy().copy()))
         return arrays

@@ -61,7 +61,7 @@ def fit_config(
     setup = check_compile_config(compile_config)
     folder = Path(folder).resolve()
     example_shape, x_dtype, images = keras_input_layout(keras_model)
-    channels_first = images if channels_first is None else channels_first
+    channels_first = images if channels_first is None else channels_first and images  # token ids have no channels
     if images and not channels_first:  # a port that keeps Keras's layout takes (N, H, W, C)
         example_shape = [1, *example_shape[2:], example_shape[1]]
     return {
@@ -79,6 +79,7 @@ def fit_config(
                 "module_function": module_function,
                 **setup,
                 "example_input_shape": example_shape,
+                "example_input_dtype": x_dtype,
             },
         },
         "data": {

@@ -259,6 +259,7 @@ class CompiledModel(pl.LightningModule):
         loss_weight: ``compile(loss_weights=...)`` for the one output.
         example_input_shape: one input's shape with its batch axis, as the torch module takes it (for the
             summary and TensorBoard's graph).
+        example_input_dtype: that input's dtype (``"int64"`` for token ids).
 
     Logs ``train_loss`` (per step and per epoch), ``val_loss``, ``test_loss`` and ``<stage>_<metric name>``.
     """
@@ -271,6 +272,7 @@ class CompiledModel(pl.LightningModule):
         metrics: list[KerasConfig] | None = None,
         loss_weight: float = 1.0,
         example_input_shape: list[int] | None = None,
+        example_input_dtype: str = "float32",
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["module"])
@@ -282,7 +284,7 @@ class CompiledModel(pl.LightningModule):
         self.loss_fn: nn.Module | None = None if lazy else build_loss(loss)
         self.stage_metrics = nn.ModuleDict()  # stage -> ModuleDict(name -> KerasMetric), built on the first batch
         if example_input_shape is not None:
-            self.example_input_array = torch.zeros(*example_input_shape)
+            self.example_input_array = torch.zeros(*example_input_shape, dtype=getattr(torch, example_input_dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.module(x)
@@ -357,7 +359,8 @@ class PortedModel(CompiledModel):
         metrics: list[KerasConfig] | None = None,
         loss_weight: float = 1.0,
         example_input_shape: list[int] | None = None,
+        example_input_dtype: str = "float32",
     ) -> None:
         super().__init__(load_module(module_file, module_function), optimizer, loss, metrics, loss_weight,
-                         example_input_shape)
+                         example_input_shape, example_input_dtype)
         self.save_hyperparameters()

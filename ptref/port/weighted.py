@@ -162,7 +162,8 @@ def embedding(site: Site) -> Translation:
     c = site.config
     if c.get("mask_zero"):
         raise site.node.unsupported("mask_zero=True is not supported (masking)")
-    constructor = code("nn.Embedding", c["input_dim"], c["output_dim"])
+    # sparse: one gradient row per token occurrence, the IndexedSlices Keras's optimizers get (ptref.optim.sparse)
+    constructor = code("nn.Embedding", c["input_dim"], c["output_dim"], sparse=True)
     return Translation([Module(site.node.name, constructor, [("weight", None)])], CHANNELS_LAST)
 
 
