@@ -118,7 +118,7 @@ def embedding_step(cls, kwargs, sparse: bool, steps: int = 4) -> torch.Tensor:
     embedding = torch.nn.Embedding(10, 3, sparse=sparse)
     optimizer = cls(embedding.parameters(), **kwargs)
     for step in range(steps):
-        # no row twice: Keras's test has none either (repeats: tests/test_optim_sparse.py, compare/test_port_sparse_tf.py)
+        # no row twice, as in Keras's own test (repeated rows: tests/test_optim_sparse.py)
         indices = torch.tensor([[1, 4, 0, 7], [2, 5, 9, 3 + 3 * (step % 2)]])
         optimizer.zero_grad()
         embedding(indices).square().sum().backward()
