@@ -9,8 +9,9 @@ chosen by :class:`~ptref.optim.base.KerasOptimizer` unless the option ``foreach=
 Each function performs the readable form's roundings in the readable form's order, so the result is
 bit-identical (``tests/test_optim_fused.py`` checks it), except the last line of :func:`adam`: it folds
 ``w - m * alpha / d`` into one ``addcdiv``, ``w + (-alpha) * (m / d)``, three passes over memory fewer; the
-update is rounded in another order, so each step's ``w`` may differ by 1 ulp of ``w`` plus 2 ulp of the update
-(m and v stay bit-identical; the bound is tested there).
+update is rounded in another order, so each step's ``w`` may differ by 1 ulp of ``w`` plus 2 ulp of the update.
+On CPU, Adam's contiguous float tensors go through PyTorch's fused kernel instead (:func:`fused_adam`), whose m
+and v are rounded in another order too (a few ulp a step; the bounds are tested there).
 
 Every function is called as a method: ``(optimizer, params, grads, lr, t, group)`` with ``t = iterations + 1``;
 all ``params`` share one device and dtype; their state is already built.
