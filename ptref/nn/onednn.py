@@ -91,8 +91,10 @@ class _Dense(torch.autograd.Function):
     @staticmethod
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, weight = ctx.saved_tensors
-        grad_x = _linear(grad, weight.t().contiguous(), None) if ctx.needs_input_grad[0] else None
-        grad_w = _linear(grad.t().contiguous(), x.t().contiguous(), None) if ctx.needs_input_grad[1] else None
+        # Transposed views, not copies: oneDNN reads the strides (a transposed operand is a layout flag of its
+        # matmul primitive), so the products are the same and no [in, out] / [out, batch] copy is written.
+        grad_x = _linear(grad, weight.t(), None) if ctx.needs_input_grad[0] else None
+        grad_w = _linear(grad.t(), x.t(), None) if ctx.needs_input_grad[1] else None
         grad_b = grad.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b
 

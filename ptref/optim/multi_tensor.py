@@ -9,8 +9,9 @@ chosen by :class:`~ptref.optim.base.KerasOptimizer` unless the option ``foreach=
 Each function performs the readable form's roundings in the readable form's order, so the result is
 bit-identical (``tests/test_optim_fused.py`` checks it), except the last line of :func:`adam`: it folds
 ``w - m * alpha / d`` into one ``addcdiv``, ``w + (-alpha) * (m / d)``, three passes over memory fewer; the
-update is rounded in another order, so each step's ``w`` may differ by 1 ulp of ``w`` plus 2 ulp of the update
-(m and v stay bit-identical; the bound is tested there).
+update is rounded in another order, so each step's ``w`` may differ by 1 ulp of ``w`` plus 2 ulp of the update.
+On CPU, Adam's contiguous float tensors go through PyTorch's fused kernel instead (:func:`fused_adam`), whose m
+and v are rounded in another order too (a few ulp a step; the bounds are tested there).
 
 Every function is called as a method: ``(optimizer, params, grads, lr, t, group)`` with ``t = iterations + 1``;
 all ``params`` share one device and dtype; their state is already built.
@@ -38,11 +39,20 @@ def adam(optimizer: Any, params: list[Tensor], grads: list[Tensor], lr: float, t
     """:class:`~ptref.optim.Adam`: ``m = m + (g - m) * (1 - beta_1)``, ``v = v + (g**2 - v) * (1 - beta_2)``,
     ``w = w + (-alpha) * (m / (sqrt(v) + epsilon))`` with ``alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``.
 
-    One work list serves every intermediate (one allocation per step); the last line is one ``addcdiv``.
+    The tensors :func:`fused_adam_applies` to go through :func:`fused_adam` (one pass over memory); the rest
+    through the ``_foreach`` form: one work list serves every intermediate, the last line is one ``addcdiv``.
     """
-    beta_1, beta_2 = group["beta_1"], group["beta_2"]
     m, v = _slots(optimizer, params, "m", "v")
-    alpha = lr * torch.sqrt(1 - power(beta_2, t, params[0])) / (1 - power(beta_1, t, params[0]))
+    v_hat = _slots(optimizer, params, "v_hat")[0] if group["amsgrad"] else [None] * len(params)
+    alpha = lr * torch.sqrt(1 - power(group["beta_2"], t, params[0])) / (1 - power(group["beta_1"], t, params[0]))
+    fused = [fused_adam_applies(*tensors) for tensors in zip(params, grads, m, v)]
+    if any(fused):
+        pick = [[x for x, f in zip(items, fused) if f] for items in (params, grads, m, v, v_hat)]
+        fused_adam(*pick, alpha.item(), group)
+    if all(fused):
+        return
+    params, grads, m, v, v_hat = [[x for x, f in zip(items, fused) if not f] for items in (params, grads, m, v, v_hat)]
+    beta_1, beta_2 = group["beta_1"], group["beta_2"]
     work = torch._foreach_sub(grads, m)
     torch._foreach_mul_(work, 1 - beta_1)
     torch._foreach_add_(m, work)
@@ -52,13 +62,47 @@ def adam(optimizer: Any, params: list[Tensor], grads: list[Tensor], lr: float, t
     torch._foreach_mul_(work, 1 - beta_2)
     torch._foreach_add_(v, work)
     if group["amsgrad"]:
-        (v_hat,) = _slots(optimizer, params, "v_hat")
         torch._foreach_maximum_(v_hat, v)
         v = v_hat
     torch._foreach_copy_(work, v)
     torch._foreach_sqrt_(work)
     torch._foreach_add_(work, group["epsilon"])
     torch._foreach_addcdiv_(params, m, work, value=-alpha.item())
+
+
+# A step count at which the fused kernel's double-precision bias corrections ``1 - beta**step`` are exactly 1
+# for every beta in [0, 1): ``beta**(2**62)`` is below 2**-53 (it underflows to 0 or rounds away in ``1 - x``).
+_UNCORRECTED_STEP = torch.tensor(2.0**62)
+
+
+def fused_adam_applies(param: Tensor, grad: Tensor, m: Tensor, v: Tensor) -> bool:
+    """Whether :func:`fused_adam` may update ``param``: CPU, float32/float64, every tensor contiguous (the kernel
+    walks the four buffers by flat index, so their memory orders must agree)."""
+    return (
+        param.device.type == "cpu"
+        and param.dtype in (torch.float32, torch.float64)
+        and all(x.is_contiguous() and x.dtype == param.dtype for x in (param, grad, m, v))
+    )
+
+
+def fused_adam(params: list[Tensor], grads: list[Tensor], m: list[Tensor], v: list[Tensor],
+               v_hat: list[Tensor | None], alpha: float, group: Group) -> None:
+    """Keras's Adam step through PyTorch's fused CPU kernel (``torch._fused_adam_``), in one pass per tensor.
+
+    The kernel computes ``m = beta_1 * m + (1 - beta_1) * g``, ``v = beta_2 * v + (1 - beta_2) * g**2``,
+    ``w = w - (lr / c_1) * m / (sqrt(v) / sqrt(c_2) + eps)`` with ``c_i = 1 - beta_i**step``. With
+    ``step = 2**62`` both corrections are exactly 1, so ``lr = alpha`` (Keras's bias-corrected rate, computed in
+    the parameters' dtype as Keras does) and ``eps = epsilon`` give Keras's ``w - m * alpha / (sqrt(v) + epsilon)``
+    in the same roundings, given the same m and v. Keras's m and v are written ``m + (g - m) * (1 - beta_1)``:
+    the same value rounded in another order, so each step's m and v may differ by about 1 ulp
+    (``tests/test_optim_fused_kernel.py`` states and checks the bound).
+    """
+    amsgrad = bool(group["amsgrad"])
+    torch._fused_adam_(
+        params, grads, m, v, [x for x in v_hat if x is not None] if amsgrad else [],
+        [_UNCORRECTED_STEP] * len(params), lr=alpha, beta1=group["beta_1"], beta2=group["beta_2"],
+        weight_decay=0.0, eps=group["epsilon"], amsgrad=amsgrad, maximize=False,
+    )
 
 
 def sgd(optimizer: Any, params: list[Tensor], grads: list[Tensor], lr: float, t: int, group: Group) -> None:

@@ -1,0 +1,94 @@
+"""Skip the device move Lightning makes on every ``self.log`` call when the logged metric is already there.
+
+Lightning's ``_ResultCollection.log`` calls ``_ResultMetric.to(value.device)`` on every call. That ``to`` rebuilds
+the metric's whole ``__dict__`` through ``apply_to_collection`` (deep-copying its metadata dataclass on the way),
+which costs more than the rest of the ``log`` call and than a small model's whole forward pass. When every tensor
+the metric holds already sits on that device the move changes nothing, so :class:`SkipResidentLogMove` answers
+those calls at once and leaves every other call (another device, a dtype, keyword arguments, a metric holding
+anything it cannot see through) to Lightning's own ``to``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultMetric
+from torch import nn
+
+_original_to: Callable[..., Any] | None = None
+_users = 0
+
+
+def _items(value: Any) -> Iterable[Any]:
+    if isinstance(value, dict):
+        return value.values()
+    if isinstance(value, (list, tuple)):
+        return value
+    return (value,)
+
+
+def resident(metric: nn.Module, device: torch.device) -> bool:
+    """Whether ``to(device)`` would leave ``metric`` as it is: each tensor among its attributes (and one level
+    into dicts, lists and tuples) is on ``device``, and no attribute is a module or a deeper container (which
+    may hold tensors this check does not walk)."""
+    for value in vars(metric).values():
+        for item in _items(value):
+            if isinstance(item, torch.Tensor):
+                if item.device != device:
+                    return False
+            elif isinstance(item, (nn.Module, dict, list, tuple)):
+                return False
+    return True
+
+
+def _to(self: _ResultMetric, *args: Any, **kwargs: Any) -> _ResultMetric:
+    if len(args) == 1 and not kwargs and isinstance(args[0], torch.device) and resident(self, args[0]):
+        return self
+    assert _original_to is not None
+    return _original_to(self, *args, **kwargs)
+
+
+def install() -> None:
+    """Route ``_ResultMetric.to`` through the resident check (counted: nested trainers install once)."""
+    global _original_to, _users
+    if _users == 0:
+        _original_to = _ResultMetric.to
+        _ResultMetric.to = _to
+    _users += 1
+
+
+def uninstall() -> None:
+    """Undo :func:`install` when its last user is done."""
+    global _original_to, _users
+    if _users == 0:
+        return
+    _users -= 1
+    if _users == 0:
+        _ResultMetric.to = _original_to
+        _original_to = None
+
+
+class SkipResidentLogMove(pl.Callback):
+    """While the Trainer runs (``setup`` to ``teardown``), ``self.log`` skips moving a metric that is already on
+    the logged value's device (:func:`resident`). Logged values are unchanged.
+
+    Args:
+        enabled: ``false`` leaves Lightning's ``to`` in place.
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._installed = False
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self.enabled and not self._installed:
+            install()
+            self._installed = True
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self._installed:
+            uninstall()
+            self._installed = False

@@ -1,0 +1,95 @@
+"""ptref.callbacks.log_move: ``self.log`` skips Lightning's per-call device move of a metric already on the
+value's device, logs the same values, and hands every other move to Lightning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultCollection, _ResultMetric
+from torch.utils.data import DataLoader, TensorDataset
+
+from ptref.callbacks import log_move
+from ptref.callbacks.log_move import SkipResidentLogMove
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def logged_metric() -> _ResultMetric:
+    results = _ResultCollection(training=True)
+    results.log("training_step", "loss", torch.tensor(0.5), on_step=True, on_epoch=True, batch_size=4)
+    return results["training_step.loss"]
+
+
+def test_a_resident_metric_is_left_as_it_is_and_lightnings_own_move_rebuilds_it():
+    metric = logged_metric()
+    meta = metric.meta
+    metric.to(torch.device("cpu"))
+    assert metric.meta is not meta  # Lightning's to() rebuilds the attributes (a copy of the metadata)
+    log_move.install()
+    try:
+        meta = metric.meta
+        assert metric.to(torch.device("cpu")) is metric and metric.meta is meta
+    finally:
+        log_move.uninstall()
+
+
+def test_a_move_to_another_device_still_moves():
+    metric = logged_metric()
+    log_move.install()
+    try:
+        metric.to(torch.device("meta"))
+    finally:
+        log_move.uninstall()
+    assert metric.value.device.type == "meta" and metric.cumulated_batch_size.device.type == "meta"
+
+
+class Tiny(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(3, 1)
+
+    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self.layer(x), y)
+        self.log("loss", loss, on_step=True, on_epoch=True, batch_size=len(x))
+        self.log("sum", x.sum(), on_step=False, on_epoch=True, reduce_fx="sum", batch_size=len(x))
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def fit(callbacks: list[pl.Callback]) -> dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(32, 3), torch.randn(32, 1))
+    trainer = pl.Trainer(max_epochs=2, callbacks=callbacks, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(Tiny(), DataLoader(data, batch_size=8))
+    return dict(trainer.callback_metrics)
+
+
+def test_a_fit_logs_the_same_values_with_the_lever_and_restores_lightnings_move():
+    original = _ResultMetric.to
+    plain, levered = fit([]), fit([SkipResidentLogMove()])
+    assert plain.keys() == levered.keys()
+    for key in plain:
+        assert torch.equal(plain[key], levered[key]), key
+    assert _ResultMetric.to is original
+
+
+def test_ptref_fit_adds_the_lever_by_default_and_enabled_false_keeps_lightnings_move(tmp_path):
+    from ptref.cli import build_cli
+
+    def levers(*flags: str) -> list[SkipResidentLogMove]:
+        cli = build_cli(["--config", str(REPO / "experiments" / "house_price.yaml"), "--data.csv_path",
+                         str(REPO.parent / "shared" / "datasets" / "house-price" / "data1.csv"),
+                         "--trainer.default_root_dir", str(tmp_path), *flags], run=False)
+        return [each for each in cli.trainer.callbacks if isinstance(each, SkipResidentLogMove)]
+
+    default = levers()
+    assert len(default) == 1 and default[0].enabled
+    off = levers("--trainer.callbacks+=ptref.callbacks.log_move.SkipResidentLogMove",
+                 "--trainer.callbacks.enabled", "false")
+    assert len(off) == 1 and not off[0].enabled
