@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ptref.callbacks import log_move
 from ptref.callbacks.log_move import SkipResidentLogMove
+from shared_data import shared_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,7 +85,7 @@ def test_ptref_fit_adds_the_lever_by_default_and_enabled_false_keeps_lightnings_
 
     def levers(*flags: str) -> list[SkipResidentLogMove]:
         cli = build_cli(["--config", str(REPO / "experiments" / "house_price.yaml"), "--data.csv_path",
-                         str(REPO.parent / "shared" / "datasets" / "house-price" / "data1.csv"),
+                         str(shared_dataset("house-price", "data1.csv")),
                          "--trainer.default_root_dir", str(tmp_path), *flags], run=False)
         return [each for each in cli.trainer.callbacks if isinstance(each, SkipResidentLogMove)]
 
@@ -93,3 +94,21 @@ def test_ptref_fit_adds_the_lever_by_default_and_enabled_false_keeps_lightnings_
     off = levers("--trainer.callbacks+=ptref.callbacks.log_move.SkipResidentLogMove",
                  "--trainer.callbacks.enabled", "false")
     assert len(off) == 1 and not off[0].enabled
+
+
+class Failing(Tiny):
+    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        super().training_step(batch, batch_idx)
+        raise RuntimeError("a failing step")
+
+
+def test_a_failed_fit_restores_lightnings_move():
+    original = _ResultMetric.to
+    trainer = pl.Trainer(max_epochs=1, callbacks=[SkipResidentLogMove()], logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False)
+    data = TensorDataset(torch.randn(8, 3), torch.randn(8, 1))
+    try:
+        trainer.fit(Failing(), DataLoader(data, batch_size=8))
+    except RuntimeError as error:
+        assert "a failing step" in str(error)
+    assert _ResultMetric.to is original

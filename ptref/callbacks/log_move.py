@@ -72,7 +72,7 @@ def uninstall() -> None:
 
 
 class SkipResidentLogMove(pl.Callback):
-    """While the Trainer runs (``setup`` to ``teardown``), ``self.log`` skips moving a metric that is already on
+    """While the Trainer runs (``setup`` to ``teardown``, or to a failure), ``self.log`` skips moving a metric that is already on
     the logged value's device (:func:`resident`). Logged values are unchanged.
 
     Args:
@@ -92,3 +92,10 @@ class SkipResidentLogMove(pl.Callback):
         if self._installed:
             uninstall()
             self._installed = False
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        # A run that fails between setup and teardown reaches Lightning's `on_exception` only: restore here too,
+        # or Lightning's method stays patched for every later Trainer in the process.
+        self.teardown(trainer, pl_module, "exception")
