@@ -72,8 +72,8 @@ def uninstall() -> None:
 
 
 class SkipResidentLogMove(pl.Callback):
-    """While the Trainer runs (``setup`` to ``teardown``, or to a failure), ``self.log`` skips moving a metric that is already on
-    the logged value's device (:func:`resident`). Logged values are unchanged.
+    """While the Trainer runs (``setup`` to ``teardown``, or to a failure), ``self.log`` skips moving a metric
+    that is already on the logged value's device (:func:`resident`). Logged values are unchanged.
 
     Args:
         enabled: ``false`` leaves Lightning's ``to`` in place.
