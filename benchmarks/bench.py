@@ -43,21 +43,21 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
-from lightning.pytorch import LightningDataModule, LightningModule
+from lightning.pytorch import LightningModule
 from report import write_report
 from torch.nn import functional as F
 from torch.utils.data import TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from ptref.callbacks.speed import keep_freed_memory, to_channels_last
-from ptref.cli import PtrefCLI, tensorboard_without_tensorflow
+from ptref.cli import build_cli, tensorboard_without_tensorflow
 from ptref.cli import main as ptref_main
 from ptref.data.batches import batch_loader
 from ptref.data.idx import find_idx_pair, read_images_and_labels
+from shared_data import shared_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 EXPERIMENTS = REPO / "experiments"
-SHARED = Path(os.environ.get("PTREF_SHARED", REPO.parent / "shared")) / "datasets"
 WORKFLOWS = {"softmax": "mnist_softmax_t10k.yaml", "mlp": "mnist_mlp_t10k.yaml", "cnn": "mnist_cnn_t10k.yaml"}
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 HOUSE_PRICE_VARIANTS = {  # each switches off one more part of the real CLI run
@@ -101,9 +101,8 @@ def ptref_fit(config: str, root: Path, *flags: str) -> dict:
 
 def cli_model(config: str, root: Path, *flags: str) -> LightningModule:
     """The seeded, untrained model ``ptref fit --config <config> <flags>`` would train."""
-    return PtrefCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
-                    run=False, args=["--config", str(EXPERIMENTS / config), "--trainer.default_root_dir", str(root),
-                                     *flags]).model
+    return build_cli(["--config", str(EXPERIMENTS / config), "--trainer.default_root_dir", str(root), *flags],
+                     run=False).model
 
 
 def plain_epochs(model: LightningModule, images: torch.Tensor, labels: torch.Tensor, image: bool, batch_size: int,
@@ -271,8 +270,8 @@ def startup_seconds(root: Path) -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks/bench.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist", default=str(SHARED / "mnist-t10k"), help="folder with the t10k IDX files")
-    parser.add_argument("--house-price", default=str(SHARED / "house-price" / "data1.csv"))
+    parser.add_argument("--mnist", default=str(shared_dataset("mnist-t10k")), help="folder with the t10k IDX files")
+    parser.add_argument("--house-price", default=str(shared_dataset("house-price", "data1.csv")))
     parser.add_argument("--workflows", nargs="+", default=list(WORKFLOWS), choices=list(WORKFLOWS))
     parser.add_argument("--n", type=int, default=6000, help="training digits (default 6000)")
     parser.add_argument("--batch-size", type=int, default=128)

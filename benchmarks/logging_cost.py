@@ -31,6 +31,7 @@ from torchmetrics import Accuracy, MeanMetric
 from ptref.callbacks.speed import keep_freed_memory
 from ptref.cli import tensorboard_without_tensorflow
 from ptref.loggers import CSVLogger
+from shared_data import shared_dataset
 from step_overhead import EpochTimer, build
 
 
@@ -132,8 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks/logging_cost.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workflow", choices=("softmax", "mlp", "cnn"))
-    parser.add_argument("--mnist", default=str(Path(__file__).resolve().parents[2] / "shared" / "datasets" /
-                                             "mnist-t10k"))
+    parser.add_argument("--mnist", default=str(shared_dataset("mnist-t10k")))
     parser.add_argument("--n", type=int, default=6000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5)

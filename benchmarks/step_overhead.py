@@ -37,8 +37,9 @@ from ptref.callbacks.run_folder import MarkFitCompleted
 from ptref.callbacks.speed import ChannelsLast, KeepFreedMemory, keep_freed_memory, to_channels_last
 from ptref.callbacks.summary import FlatModelSummary
 from ptref.callbacks.trainable import LearningRateCheck
-from ptref.cli import PtrefCLI, tensorboard_without_tensorflow
+from ptref.cli import build_cli, tensorboard_without_tensorflow
 from ptref.loggers import CSVLogger, TensorBoardLogger
+from shared_data import shared_dataset
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 VARIANTS = ("plain loop", "bare Trainer", "+ ptref's fixed callbacks", "+ CSV and TensorBoard loggers",
@@ -58,9 +59,8 @@ class EpochTimer(pl.Callback):
 
 def build(workflow: str, mnist: str, n: int) -> tuple[LightningModule, LightningDataModule]:
     """Model and data of the experiment; the model channels-last in every variant (as ptref's default)."""
-    cli = PtrefCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True, run=False,
-                   args=["--config", str(EXPERIMENTS / f"mnist_{workflow}_t10k.yaml"), "--data.data_dir", mnist,
-                         "--data.subset", str(n), "--seed_everything", "0"])
+    cli = build_cli(["--config", str(EXPERIMENTS / f"mnist_{workflow}_t10k.yaml"), "--data.data_dir", mnist,
+                     "--data.subset", str(n), "--seed_everything", "0"], run=False)
     if workflow == "cnn":
         to_channels_last(cli.model)
     return cli.model, cli.datamodule
@@ -107,8 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks/step_overhead.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workflow", choices=("softmax", "mlp", "cnn"))
-    parser.add_argument("--mnist", default=str(Path(__file__).resolve().parents[2] / "shared" / "datasets" /
-                                             "mnist-t10k"))
+    parser.add_argument("--mnist", default=str(shared_dataset("mnist-t10k")))
     parser.add_argument("--n", type=int, default=6000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)

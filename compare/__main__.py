@@ -87,10 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             report.checks += outcome if isinstance(outcome, list) else [outcome]
     report.seconds = time.perf_counter() - start
     written = report.write(args.out, title="ptref vs TensorFlow/Keras: the course's parity report")
-    print(f"{len(report.checks) - len(report.failures)}/{len(report.checks)} checks as expected in "
-          f"{report.seconds:.0f} s; wrote {', '.join(written)} to {args.out}")
-    for check in report.failures:
-        print(f"  {check.message()}")
+    print(report.summary(written, args.out))
     return 1 if report.failures else 0
 
 

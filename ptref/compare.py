@@ -90,10 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = compare_models(keras_model, torch_model, x, y, levels=args.levels, steps=args.steps,
                             batch_size=args.batch_size, name=args.keras.stem)
     written = report.write(args.out, title=f"{args.keras.name} vs {args.torch}: parity report")
-    print(f"{len(report.checks) - len(report.failures)}/{len(report.checks)} checks as expected in "
-          f"{report.seconds:.0f} s; wrote {', '.join(written)} to {args.out}")
-    for check in report.failures:
-        print(f"  {check.message()}")
+    print(report.summary(written, args.out))
     return 1 if report.failures else 0
 
 

@@ -139,6 +139,13 @@ class ParityReport:
         (out / "report.json").write_text(self.to_json())
         return ["report.md", "report.json", *self.figures(out)]
 
+    def summary(self, written: list[str], out: str | Path) -> str:
+        """What a command prints after :meth:`write`: the count of checks as expected, the files, each failure."""
+        good = len(self.checks) - len(self.failures)
+        lines = [f"{good}/{len(self.checks)} checks as expected in {self.seconds:.0f} s; wrote {', '.join(written)} "
+                 f"to {out}"]
+        return "\n".join(lines + [f"  {check.message()}" for check in self.failures])
+
     def figures(self, out: Path) -> list[str]:
         """``loss_curves.png`` (Keras vs torch loss per step), ``loss_gap.png`` (largest gap so far, log scale) and
         ``per_layer_errors.png`` (per-layer forward and per-parameter gradient error against its bound)."""
