@@ -33,6 +33,7 @@ from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from ptref.callbacks.divergence import DivergenceGuard, TrainingDiverged
+from ptref.callbacks.empty_hooks import SkipEmptyHooks
 from ptref.callbacks.keras import FinalizeEMA, ScaleLoss
 from ptref.callbacks.log_move import SkipResidentLogMove
 from ptref.callbacks.preemption import SaveOnSIGTERM
@@ -66,7 +67,7 @@ EXTRA_COMMANDS = {
     "serve": ("ptref.serve", "Serve a trained image model over HTTP (LitServe), with a demo page."),
 }
 
-SPEED_DEFAULTS = (ChannelsLast, KeepFreedMemory, SkipResidentLogMove)
+SPEED_DEFAULTS = (ChannelsLast, KeepFreedMemory, SkipResidentLogMove, SkipEmptyHooks)
 
 EPILOG = (
     "Run 'ptref <subcommand> --help' for its options. An error prints one line (exit status 2 when the "
@@ -106,9 +107,9 @@ class PtrefCLI(LightningCLI):
       :class:`MarkFitCompleted`;
     - the progress bar is :class:`ptref.callbacks.progress.ProgressBar` (tqdm; one bar over the epochs when
       every epoch is a single batch);
-    - the speed levers :class:`ChannelsLast`, :class:`KeepFreedMemory` (:mod:`ptref.callbacks.speed`) and
-      :class:`SkipResidentLogMove` (:mod:`ptref.callbacks.log_move`), unless
-      ``trainer.callbacks`` lists one of the same class;
+    - the speed levers :class:`ChannelsLast`, :class:`KeepFreedMemory` (:mod:`ptref.callbacks.speed`),
+      :class:`SkipResidentLogMove` (:mod:`ptref.callbacks.log_move`) and :class:`SkipEmptyHooks`
+      (:mod:`ptref.callbacks.empty_hooks`), unless ``trainer.callbacks`` lists one of the same class;
     - ``--trainer.accelerator auto`` (the default) tries CUDA, MPS, XLA/TPU, CPU in that order (ptref.devices).
     """
 

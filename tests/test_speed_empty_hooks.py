@@ -1,0 +1,112 @@
+"""ptref.callbacks.empty_hooks: Lightning passes over the per-batch hooks a callback inherits empty, calls every hook a
+callback defines as before, trains the same weights, and gives each callback its hooks back afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from torch.utils.data import DataLoader, TensorDataset
+
+from ptref.callbacks.empty_hooks import BATCH_HOOKS, SkipEmptyHooks, empty_hooks
+from shared_data import shared_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Tiny(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(3, 1)
+
+    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self.layer(x), y)
+        self.log("loss", loss, on_step=True, on_epoch=True, batch_size=len(x))
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+class Recorder(pl.Callback):
+    """Defines two batch hooks (records each call), inherits the others; checks what Lightning would call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+        self.callable_during_fit: dict[str, bool] = {}
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch, batch_idx: int) -> None:
+        self.calls.append(("on_train_batch_start", batch_idx))
+        self.callable_during_fit = {name: callable(getattr(self, name)) for name in BATCH_HOOKS}
+
+    def on_before_backward(self, trainer: pl.Trainer, pl_module: pl.LightningModule, loss: torch.Tensor) -> None:
+        self.calls.append(("on_before_backward", trainer.global_step))
+
+
+def fit(callbacks: list[pl.Callback], model: pl.LightningModule | None = None) -> pl.LightningModule:
+    torch.manual_seed(0)
+    model = model or Tiny()
+    data = TensorDataset(torch.randn(32, 3), torch.randn(32, 1))
+    trainer = pl.Trainer(max_epochs=2, callbacks=callbacks, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(model, DataLoader(data, batch_size=8))
+    return model
+
+
+def test_empty_hooks_are_the_inherited_ones_only():
+    assert empty_hooks(Recorder()) == [name for name in BATCH_HOOKS
+                                       if name not in ("on_train_batch_start", "on_before_backward")]
+    assert "on_train_batch_end" not in empty_hooks(ModelCheckpoint())  # it checks its saving schedule per batch
+    assert empty_hooks(pl.Callback()) == list(BATCH_HOOKS)
+
+
+def test_defined_hooks_run_as_before_empty_ones_are_skipped_and_restored_after_the_fit():
+    plain, levered = Recorder(), Recorder()
+    model_plain, model_levered = fit([plain]), fit([levered, SkipEmptyHooks()])
+    assert levered.calls == plain.calls and len(plain.calls) == 2 * 2 * 4  # 2 hooks, 2 epochs of 4 batches
+    assert plain.callable_during_fit == dict.fromkeys(BATCH_HOOKS, True)
+    assert levered.callable_during_fit == {name: name in ("on_train_batch_start", "on_before_backward")
+                                           for name in BATCH_HOOKS}
+    for name in BATCH_HOOKS:  # after the fit: no instance attribute left, each hook is the class's again
+        assert name not in vars(levered) and callable(getattr(levered, name))
+    for a, b in zip(model_plain.parameters(), model_levered.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_enabled_false_skips_nothing():
+    recorder = Recorder()
+    fit([recorder, SkipEmptyHooks(enabled=False)])
+    assert recorder.callable_during_fit == dict.fromkeys(BATCH_HOOKS, True)
+
+
+class Failing(Tiny):
+    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        raise RuntimeError("a failing step")
+
+
+def test_a_failed_fit_gives_the_hooks_back():
+    recorder = Recorder()
+    with pytest.raises(RuntimeError, match="a failing step"):
+        fit([recorder, SkipEmptyHooks()], model=Failing())
+    assert recorder.callable_during_fit["on_train_batch_end"] is False  # it was skipped during the run
+    assert not any(name in vars(recorder) for name in BATCH_HOOKS)
+
+
+def test_ptref_fit_adds_the_lever_by_default_and_enabled_false_switches_it_off(tmp_path):
+    from ptref.cli import build_cli
+
+    def levers(*flags: str) -> list[SkipEmptyHooks]:
+        cli = build_cli(["--config", str(REPO / "experiments" / "house_price.yaml"), "--data.csv_path",
+                         str(shared_dataset("house-price", "data1.csv")),
+                         "--trainer.default_root_dir", str(tmp_path), *flags], run=False)
+        return [each for each in cli.trainer.callbacks if isinstance(each, SkipEmptyHooks)]
+
+    default = levers()
+    assert len(default) == 1 and default[0].enabled
+    off = levers("--trainer.callbacks+=ptref.callbacks.empty_hooks.SkipEmptyHooks",
+                 "--trainer.callbacks.enabled", "false")
+    assert len(off) == 1 and not off[0].enabled
