@@ -1,6 +1,7 @@
 """Training throughput of ptref (``ptref fit``) vs a plain PyTorch loop vs Keras ``fit``, in one run.
 
-From the repository root: ``OMP_WAIT_POLICY=PASSIVE python benchmarks/bench.py --repeats 5 --out runs/bench``.
+From the repository root:
+``OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/bench.py --repeats 5 --out runs/bench``.
 
 For each MNIST workflow (the course's softmax, MLP and CNN; Adam 1e-3, batch 128) on the same first ``--n`` real
 MNIST t10k digits:
