@@ -291,10 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--epochs must exceed --warmup")
     if args.threads:
         torch.set_num_threads(args.threads)
-    if "OMP_WAIT_POLICY" not in os.environ and os.getloadavg()[0] > (os.cpu_count() or 1) / 2:
+    policy = os.environ.get("OMP_WAIT_POLICY", "").upper()
+    if not policy and os.getloadavg()[0] > (os.cpu_count() or 1) / 2:
         print("note: other processes are using the cores and OMP_WAIT_POLICY is unset; PyTorch's spin-waiting "
-              "threads lose 10-100x to such load (docs/devices.md). For fair numbers start with "
-              "OMP_WAIT_POLICY=PASSIVE.", file=sys.stderr)
+              "threads lose 10-100x to such load (docs/devices.md). Wait for a quiet machine, or compare "
+              "PyTorch runs with each other under OMP_WAIT_POLICY=PASSIVE.", file=sys.stderr)
+    if policy == "PASSIVE" and not args.no_keras:
+        print("note: OMP_WAIT_POLICY=PASSIVE makes every parallel region of PyTorch's wake a sleeping thread; on the "
+              "tiny models that can double a step, and TensorFlow's own thread pool ignores the setting: the ratios "
+              "to Keras then compare a handicapped PyTorch (docs/bench/bench.md).", file=sys.stderr)
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="lightning")
     tensorboard_without_tensorflow()  # as `ptref fit` does

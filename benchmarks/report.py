@@ -27,7 +27,8 @@ def markdown(report: dict) -> str:
     """The tables of ``bench.md``."""
     machine, settings = report["machine"], report["settings"]
     lines = [
-        f"# benchmarks/bench.py ({machine['cores']} cores, {machine['torch_threads']} torch threads, load average "
+        f"# benchmarks/bench.py ({machine['cores']} cores, {machine['torch_threads']} torch threads, "
+        f"OMP_WAIT_POLICY {machine.get('OMP_WAIT_POLICY', 'unset')}, load average "
         f"{machine['loadavg_start'][0]:.1f} → {machine['loadavg_end'][0]:.1f}; torch {machine['torch']}, "
         f"Lightning {machine['lightning']}; float32 ceiling (2048² matmul) {machine['sgemm_gflops']:.0f} GFLOP/s)",
         "",

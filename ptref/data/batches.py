@@ -45,11 +45,13 @@ class BatchReads(Dataset):
         return self.dataset[index]
 
     def __getitems__(self, indices: list[int]) -> list[torch.Tensor]:
-        """The batch at ``indices``, already stacked: ``[tensor[rows] for each tensor]``."""
+        """The batch at ``indices``, already stacked: ``tensor[rows]`` for each tensor."""
         rows = torch.as_tensor(indices, dtype=torch.long)
         if self.rows is not None:
             rows = self.rows[rows]
-        return [tensor[rows] for tensor in self.tensors]
+        # index_select copies whole rows; tensor[rows] (advanced indexing) goes element by element, several
+        # times slower for a batch of images.
+        return [tensor.index_select(0, rows) for tensor in self.tensors]
 
 
 def stacked(batch: list[torch.Tensor]) -> list[torch.Tensor]:
