@@ -70,23 +70,27 @@ HOUSE_PRICE_VARIANTS = {  # each switches off one more part of the real CLI run
 
 
 class EpochTimer(pl.Callback):
-    """Seconds of each training epoch and of the training loop, kept in :attr:`runs` (one entry per fit)."""
+    """Seconds of each training epoch and of the training loop, kept in :attr:`runs` (one entry per fit).
+
+    An epoch runs from its ``on_train_epoch_start`` to the next one's (the last: to ``on_train_end``), so the
+    epoch-end work of every callback and logger counts: Lightning runs checkpoint callbacks after all others, and
+    the loggers' epoch-end writes after the callbacks' ``on_train_epoch_end``.
+    """
 
     runs: list[dict] = []
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.epochs: list[float] = []
+        self.starts: list[float] = []
         self.loop_start = time.perf_counter()
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.epoch_start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.epochs.append(time.perf_counter() - self.epoch_start)
+        self.starts.append(time.perf_counter())
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        EpochTimer.runs.append({"epochs": self.epochs, "loop_seconds": time.perf_counter() - self.loop_start,
-                                "steps": trainer.global_step})
+        now = time.perf_counter()
+        marks = [*self.starts, now]
+        EpochTimer.runs.append({"epochs": [end - start for start, end in zip(marks, marks[1:])],
+                                "loop_seconds": now - self.loop_start, "steps": trainer.global_step})
 
 
 def ptref_fit(config: str, root: Path, *flags: str) -> dict:
