@@ -1,7 +1,9 @@
 """Training throughput of ptref (``ptref fit``) vs a plain PyTorch loop vs Keras ``fit``, in one run.
 
-From the repository root:
-``OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/bench.py --repeats 5 --out runs/bench``.
+From the repository root, on a machine with no other job: ``PYTHONPATH=. python benchmarks/bench.py --repeats 5
+--out runs/bench``. Leave ``OMP_WAIT_POLICY`` unset for the comparison with Keras: ``PASSIVE`` slows PyTorch's
+parallel regions and not TensorFlow's thread pool (``wait_policy.py``); it is for PyTorch-vs-PyTorch runs
+under load.
 
 For each MNIST workflow (the course's softmax, MLP and CNN; Adam 1e-3, batch 128) on the same first ``--n`` real
 MNIST t10k digits:
@@ -298,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     policy = os.environ.get("OMP_WAIT_POLICY", "").upper()
     if not policy and os.getloadavg()[0] > (os.cpu_count() or 1) / 2:
         print("note: other processes are using the cores and OMP_WAIT_POLICY is unset; PyTorch's spin-waiting "
-              "threads lose 10-100x to such load (docs/devices.md). Wait for a quiet machine, or compare "
+              "threads lose 10-100x to such load (docs/bench/bench.md). Wait for a quiet machine, or compare "
               "PyTorch runs with each other under OMP_WAIT_POLICY=PASSIVE.", file=sys.stderr)
     if policy == "PASSIVE" and not args.no_keras:
         print("note: OMP_WAIT_POLICY=PASSIVE makes every parallel region of PyTorch's wake a sleeping thread; on the "
