@@ -28,7 +28,7 @@ class ModelCheckpoint(LightningModelCheckpoint):
         # The two conditions under which Lightning's own method saves anything (Lightning 2.x, private state).
         periodic = self._every_n_epochs >= 1 and (trainer.current_epoch + 1) % self._every_n_epochs == 0
         last = self._last_global_step_saved == trainer.global_step or (
-            self.save_last == "link" and self._last_checkpoint_saved)
+            self.save_last == "link" and getattr(self, "_last_checkpoint_saved", True))  # unknown: let it decide
         if periodic or last:
             super().on_train_epoch_end(trainer, pl_module)
 
