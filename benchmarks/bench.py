@@ -72,7 +72,8 @@ HOUSE_PRICE_VARIANTS = {  # each switches off one more part of the real CLI run
 
 
 class EpochTimer(pl.Callback):
-    """Seconds of each training epoch and of the training loop, kept in :attr:`runs` (one entry per fit).
+    """Seconds of each training epoch (:attr:`epochs`, this fit's) and of the training loop, kept in :attr:`runs`
+    (one entry per fit).
 
     An epoch runs from its ``on_train_epoch_start`` to the next one's (the last: to ``on_train_end``), so the
     epoch-end work of every callback and logger counts: Lightning runs checkpoint callbacks after all others, and
@@ -91,8 +92,9 @@ class EpochTimer(pl.Callback):
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         now = time.perf_counter()
         marks = [*self.starts, now]
-        EpochTimer.runs.append({"epochs": [end - start for start, end in zip(marks, marks[1:])],
-                                "loop_seconds": now - self.loop_start, "steps": trainer.global_step})
+        self.epochs = [end - start for start, end in zip(marks, marks[1:])]
+        EpochTimer.runs.append({"epochs": self.epochs, "loop_seconds": now - self.loop_start,
+                                "steps": trainer.global_step})
 
 
 def ptref_fit(config: str, root: Path, *flags: str) -> dict:

@@ -32,7 +32,8 @@ from ptref.callbacks.speed import keep_freed_memory
 from ptref.cli import tensorboard_without_tensorflow
 from ptref.loggers import CSVLogger
 from shared_data import shared_dataset
-from step_overhead import EpochTimer, build
+from bench import EpochTimer
+from step_overhead import build
 
 
 def metrics_every_step(model: pl.LightningModule, batch: list[torch.Tensor]) -> torch.Tensor:

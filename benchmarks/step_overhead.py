@@ -29,32 +29,23 @@ import lightning.pytorch as pl
 from lightning.pytorch import LightningDataModule, LightningModule
 from torch.nn import functional as F
 
+from bench import EpochTimer
+
 from ptref.callbacks.divergence import DivergenceGuard
 from ptref.callbacks.keras import FinalizeEMA, ScaleLoss
 from ptref.callbacks.preemption import SaveOnSIGTERM
 from ptref.callbacks.rng_state import RNGStateCheckpoint
 from ptref.callbacks.run_folder import MarkFitCompleted
-from ptref.callbacks.speed import ChannelsLast, KeepFreedMemory, keep_freed_memory, to_channels_last
+from ptref.callbacks.speed import keep_freed_memory, to_channels_last
 from ptref.callbacks.summary import FlatModelSummary
 from ptref.callbacks.trainable import LearningRateCheck
-from ptref.cli import build_cli, tensorboard_without_tensorflow
+from ptref.cli import SPEED_DEFAULTS, build_cli, tensorboard_without_tensorflow
 from ptref.loggers import CSVLogger, TensorBoardLogger
 from shared_data import shared_dataset
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 VARIANTS = ("plain loop", "bare Trainer", "+ ptref's fixed callbacks", "+ CSV and TensorBoard loggers",
             "+ ModelCheckpoint (every epoch)")
-
-
-class EpochTimer(pl.Callback):
-    def __init__(self) -> None:
-        self.epochs: list[float] = []
-
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.epochs.append(time.perf_counter() - self.start)
 
 
 def build(workflow: str, mnist: str, n: int) -> tuple[LightningModule, LightningDataModule]:
@@ -89,7 +80,7 @@ def lightning(model: LightningModule, data: LightningDataModule, epochs: int, le
     callbacks: list[pl.Callback] = [timer]
     if level >= 2:
         callbacks += [RNGStateCheckpoint(), DivergenceGuard(), LearningRateCheck(), FlatModelSummary(), ScaleLoss(),
-                      FinalizeEMA(), ChannelsLast(), KeepFreedMemory(), SaveOnSIGTERM(), MarkFitCompleted()]
+                      FinalizeEMA(), *(lever() for lever in SPEED_DEFAULTS), SaveOnSIGTERM(), MarkFitCompleted()]
     loggers = False
     if level >= 3:
         loggers = [CSVLogger(root, name="", version=0), TensorBoardLogger(root, name="", version=0)]
