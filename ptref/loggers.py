@@ -18,16 +18,20 @@ model: see :meth:`TensorBoardLogger.log_graph`.
 from __future__ import annotations
 
 import copy
+import functools
 import time
 import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.loggers import CSVLogger as LightningCSVLogger
 from lightning.pytorch.loggers import TensorBoardLogger as LightningTensorBoardLogger
+from lightning.fabric.utilities.logger import _add_prefix
 from lightning.pytorch.strategies import DeepSpeedStrategy, FSDPStrategy, ModelParallelStrategy
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
-from torch import nn
+from torch import Tensor, nn
 
 # Strategies that keep only a shard of the module on each rank: its forward needs every rank, so rank 0
 # cannot trace it alone.
@@ -44,11 +48,27 @@ class _SavesAtMostEvery:
         now = time.monotonic()
         if now - self._last_save >= self.save_interval:
             self._last_save = now
+            self._write_pending()
             super().save()  # type: ignore[misc]
 
     def finalize(self, status: str) -> None:
         self._last_save = float("-inf")  # the final save is never skipped
+        self._write_pending()
         super().finalize(status)  # type: ignore[misc]
+
+    def _write_pending(self) -> None:
+        """Hand what :meth:`log_metrics` kept back to the writer (a logger that keeps nothing back: nothing)."""
+
+
+@functools.cache
+def _tensorboard_parts() -> tuple[Any, Any, Callable[..., Any]]:
+    """TensorBoard's ``Event`` and ``Summary`` protos and torch's ``scalar`` summary, imported on first use (so
+    ``import ptref.cli`` stays light)."""
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from torch.utils.tensorboard.summary import scalar
+
+    return Event, Summary, scalar
 
 
 class CSVLogger(_SavesAtMostEvery, LightningCSVLogger):
@@ -56,11 +76,55 @@ class CSVLogger(_SavesAtMostEvery, LightningCSVLogger):
 
 
 class TensorBoardLogger(_SavesAtMostEvery, LightningTensorBoardLogger):
-    """``lightning.pytorch.loggers.TensorBoardLogger`` (same arguments) that flushes at most once a second.
+    """``lightning.pytorch.loggers.TensorBoardLogger`` (same arguments) that writes at most once a second, each
+    step's scalars as one event.
 
     TensorFlow twin of ``log_graph=True``: ``tf.compat.v1.summary.FileWriter(logdir, session.graph)`` (TF1) or
     ``tf.keras.callbacks.TensorBoard(write_graph=True)``.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending: list[Any] = []  # tensorboard Events not yet handed to the writer
+
+    @rank_zero_only
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        """Each call's scalars in one ``Summary`` of one event, as TF1's ``tf.summary.merge_all()`` wrote them,
+        handed to the event writer at the next due :meth:`save` (at most once a second) or at ``finalize``.
+
+        Lightning's logger hands one event per scalar to the SummaryWriter at once: each goes through a queue of
+        ten to the writer thread, which frames it with two CRC-32C checksums computed in pure Python (TensorBoard
+        without TensorFlow), and a tiny model's training loop waits on that thread every epoch. The values are
+        the ones ``add_scalar`` writes (``Summary.Value(tag, simple_value)``), with the step and the wall time
+        of this call; TensorBoard reads one value or several per event alike. A dict value is written at once
+        by ``add_scalars`` (its own run folder per key), as Lightning does.
+        """
+        Event, Summary, scalar = _tensorboard_parts()
+        summary = Summary()
+        for name, value in _add_prefix(metrics, self._prefix, self.LOGGER_JOIN_CHAR).items():
+            if isinstance(value, Tensor):
+                value = value.item()
+            if isinstance(value, dict):
+                self.experiment.add_scalars(name, value, step)
+                continue
+            try:
+                summary.value.extend(scalar(name, value).value)
+            except Exception as error:  # Lightning's message for a value TensorBoard cannot take
+                raise ValueError(
+                    f"\n you tried to log {value} which is currently not supported. Try a dict or a scalar/tensor."
+                ) from error
+        if summary.value:
+            event = Event(summary=summary, wall_time=time.time())
+            if step is not None:
+                event.step = int(step)
+            self._pending.append(event)
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            writer = self.experiment._get_file_writer()
+            for event in self._pending:
+                writer.add_event(event, event.step, event.wall_time)
+            self._pending = []
 
     @rank_zero_only
     def log_graph(self, model: pl.LightningModule, input_array: torch.Tensor | tuple | None = None) -> None:

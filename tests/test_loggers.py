@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 
+import torch
+
 from ptref.loggers import CSVLogger, TensorBoardLogger
 
 
@@ -51,3 +53,44 @@ def test_tensorboard_events_are_complete_after_finalize(tmp_path):
     events = EventAccumulator(str(tmp_path / "version_0"))
     events.Reload()
     assert [event.value for event in events.Scalars("loss")] == [float(step) for step in range(50)]
+
+
+def scalars(folder) -> dict[str, list[tuple[int, float]]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(folder))
+    events.Reload()
+    return {tag: [(event.step, event.value) for event in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+
+
+def test_tensorboard_scalars_are_the_ones_lightnings_logger_writes(tmp_path):
+    """One event per call (every scalar of the step in it) reads back as Lightning's one event per scalar."""
+    from lightning.pytorch.loggers import TensorBoardLogger as LightningTensorBoardLogger
+
+    ours = TensorBoardLogger(tmp_path / "ours", name="", version=0)
+    theirs = LightningTensorBoardLogger(tmp_path / "theirs", name="", version=0)
+    for logger in (ours, theirs):
+        for step in range(20):
+            metrics = {"loss": torch.tensor(1.0 / (step + 1)), "w1": 0.1 * step, "epoch": step // 5,
+                       "pair": {"a": float(step), "b": -float(step)}}
+            logger.log_metrics(metrics, step=step)
+            logger.save()
+        logger.finalize("success")
+    written = scalars(tmp_path / "ours" / "version_0")
+    assert set(written) == {"loss", "w1", "epoch"} and len(written["loss"]) == 20
+    assert written == scalars(tmp_path / "theirs" / "version_0")
+    for key in ("pair_a", "pair_b"):  # add_scalars: a run folder per key, as Lightning's
+        assert scalars(tmp_path / "ours" / "version_0" / key) == scalars(tmp_path / "theirs" / "version_0" / key)
+
+
+def test_tensorboard_events_wait_for_the_next_due_save(tmp_path):
+    logger = TensorBoardLogger(tmp_path, name="", version=0)
+    logger.save_interval = 3600.0
+    logger.log_metrics({"loss": 1.0}, step=0)
+    logger.save()  # the first save is due: step 0 is written
+    logger.log_metrics({"loss": 0.5}, step=1)
+    logger.save()  # not due: kept back
+    logger.experiment.flush()
+    assert scalars(tmp_path / "version_0") == {"loss": [(0, 1.0)]}
+    logger.finalize("failed")  # Lightning's call after an exception: everything kept back is written
+    assert scalars(tmp_path / "version_0") == {"loss": [(0, 1.0), (1, 0.5)]}
