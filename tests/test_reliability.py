@@ -92,3 +92,15 @@ def test_checkpoints_written_by_ptref_load_with_weights_only(good_checkpoint, tm
     assert zipfile.is_zipfile(good_checkpoint)
     assert predict_with(good_checkpoint, tmp_path) is None
     assert "price $" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
+def test_the_guard_reads_nan_and_both_infinities_in_every_float_dtype(dtype):
+    from ptref.callbacks.divergence import finite
+
+    for value, expected in ((0.5, True), (float("nan"), False), (float("inf"), False), (-float("inf"), False)):
+        assert finite(torch.tensor(value, dtype=dtype)) is expected
+        assert finite(torch.tensor([[value]], dtype=dtype)) is expected  # one element, any shape
+        assert finite(torch.tensor([1.0, value], dtype=dtype)) is expected  # several elements
+    assert finite(torch.tensor(65504.0, dtype=torch.float16) * 2) is False  # float16 overflow is inf
+    assert finite(torch.tensor(complex(1.0, float("nan")))) is False

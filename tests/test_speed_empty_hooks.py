@@ -1,5 +1,6 @@
-"""ptref.callbacks.empty_hooks: Lightning passes over the per-batch hooks a callback inherits empty, calls every hook a
-callback defines as before, trains the same weights, and gives each callback its hooks back afterwards."""
+"""ptref.callbacks.empty_hooks: Lightning passes over the per-batch and per-epoch hooks a callback inherits empty,
+calls every hook a callback defines as before, trains the same weights, and gives each callback its hooks back
+afterwards."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
-from ptref.callbacks.empty_hooks import BATCH_HOOKS, SkipEmptyHooks, empty_hooks
+from ptref.callbacks.empty_hooks import LOOP_HOOKS, SkipEmptyHooks, empty_hooks
 from shared_data import shared_dataset
 
 REPO = Path(__file__).resolve().parents[1]
+DEFINED = ("on_train_batch_start", "on_before_backward", "on_train_epoch_end")  # the hooks Recorder defines
 
 
 class Tiny(pl.LightningModule):
@@ -33,7 +35,8 @@ class Tiny(pl.LightningModule):
 
 
 class Recorder(pl.Callback):
-    """Defines two batch hooks (records each call), inherits the others; checks what Lightning would call."""
+    """Defines two batch hooks and an epoch hook (records each call), inherits the others; checks what Lightning
+    would call."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int]] = []
@@ -41,10 +44,13 @@ class Recorder(pl.Callback):
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch, batch_idx: int) -> None:
         self.calls.append(("on_train_batch_start", batch_idx))
-        self.callable_during_fit = {name: callable(getattr(self, name)) for name in BATCH_HOOKS}
+        self.callable_during_fit = {name: callable(getattr(self, name)) for name in LOOP_HOOKS}
 
     def on_before_backward(self, trainer: pl.Trainer, pl_module: pl.LightningModule, loss: torch.Tensor) -> None:
         self.calls.append(("on_before_backward", trainer.global_step))
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.calls.append(("on_train_epoch_end", trainer.current_epoch))
 
 
 def fit(callbacks: list[pl.Callback], model: pl.LightningModule | None = None) -> pl.LightningModule:
@@ -58,20 +64,20 @@ def fit(callbacks: list[pl.Callback], model: pl.LightningModule | None = None) -
 
 
 def test_empty_hooks_are_the_inherited_ones_only():
-    assert empty_hooks(Recorder()) == [name for name in BATCH_HOOKS
-                                       if name not in ("on_train_batch_start", "on_before_backward")]
+    assert empty_hooks(Recorder()) == [name for name in LOOP_HOOKS
+                                       if name not in DEFINED]
     assert "on_train_batch_end" not in empty_hooks(ModelCheckpoint())  # it checks its saving schedule per batch
-    assert empty_hooks(pl.Callback()) == list(BATCH_HOOKS)
+    assert empty_hooks(pl.Callback()) == list(LOOP_HOOKS)
 
 
 def test_defined_hooks_run_as_before_empty_ones_are_skipped_and_restored_after_the_fit():
     plain, levered = Recorder(), Recorder()
     model_plain, model_levered = fit([plain]), fit([levered, SkipEmptyHooks()])
-    assert levered.calls == plain.calls and len(plain.calls) == 2 * 2 * 4  # 2 hooks, 2 epochs of 4 batches
-    assert plain.callable_during_fit == dict.fromkeys(BATCH_HOOKS, True)
-    assert levered.callable_during_fit == {name: name in ("on_train_batch_start", "on_before_backward")
-                                           for name in BATCH_HOOKS}
-    for name in BATCH_HOOKS:  # after the fit: no instance attribute left, each hook is the class's again
+    assert levered.calls == plain.calls and len(plain.calls) == 2 * (2 * 4 + 1)  # 2 epochs of 4 batches: 2 hooks
+    # a batch, 1 an epoch
+    assert plain.callable_during_fit == dict.fromkeys(LOOP_HOOKS, True)
+    assert levered.callable_during_fit == {name: name in DEFINED for name in LOOP_HOOKS}
+    for name in LOOP_HOOKS:  # after the fit: no instance attribute left, each hook is the class's again
         assert name not in vars(levered) and callable(getattr(levered, name))
     for a, b in zip(model_plain.parameters(), model_levered.parameters(), strict=True):
         assert torch.equal(a, b)
@@ -80,7 +86,7 @@ def test_defined_hooks_run_as_before_empty_ones_are_skipped_and_restored_after_t
 def test_enabled_false_skips_nothing():
     recorder = Recorder()
     fit([recorder, SkipEmptyHooks(enabled=False)])
-    assert recorder.callable_during_fit == dict.fromkeys(BATCH_HOOKS, True)
+    assert recorder.callable_during_fit == dict.fromkeys(LOOP_HOOKS, True)
 
 
 class Failing(Tiny):
@@ -93,7 +99,7 @@ def test_a_failed_fit_gives_the_hooks_back():
     with pytest.raises(RuntimeError, match="a failing step"):
         fit([recorder, SkipEmptyHooks()], model=Failing())
     assert recorder.callable_during_fit["on_train_batch_end"] is False  # it was skipped during the run
-    assert not any(name in vars(recorder) for name in BATCH_HOOKS)
+    assert not any(name in vars(recorder) for name in LOOP_HOOKS)
 
 
 def test_ptref_fit_adds_the_lever_by_default_and_enabled_false_switches_it_off(tmp_path):

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning.pytorch as pl
 import torch
+
+
+def finite(loss: torch.Tensor) -> bool:
+    """Whether every element of ``loss`` is finite; a one-element loss (the usual) is read as one Python float,
+    one small copy, where ``isfinite(loss).all()`` runs two ops and then reads their result anyway."""
+    if loss.numel() == 1 and not loss.is_complex():
+        return math.isfinite(loss.item())
+    return bool(torch.isfinite(loss).all())
 
 
 class TrainingDiverged(RuntimeError):
@@ -31,7 +40,7 @@ class DivergenceGuard(pl.Callback):
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        if isinstance(loss, torch.Tensor) and not torch.isfinite(loss).all():
+        if isinstance(loss, torch.Tensor) and not finite(loss):
             lr = ", ".join(str(group.get("lr", "?")) for opt in trainer.optimizers for group in opt.param_groups)
             raise TrainingDiverged(
                 f"the training loss became {loss.item()} at step {self.step} "

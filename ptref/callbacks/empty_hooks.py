@@ -1,10 +1,11 @@
-"""Let Lightning skip the per-batch callback hooks that do nothing.
+"""Let Lightning skip the per-batch and per-epoch callback hooks that do nothing.
 
 Lightning calls every per-batch hook (``on_train_batch_start``, ``on_before_backward``, …) of every callback on
-every step, whether the callback overrides it or inherits :class:`~lightning.pytorch.Callback`'s empty one. Each
-call opens a profiler context, formats the callback's ``state_key`` (``ModelCheckpoint`` builds a ``repr`` of
-its options) and calls the empty method: with ``ptref fit``'s dozen callbacks and six hooks a step that is
-~70 calls doing nothing per step, a visible share of a tiny model's step.
+every step, and every per-epoch hook (``on_train_epoch_start``, …) every epoch, whether the callback overrides it
+or inherits :class:`~lightning.pytorch.Callback`'s empty one. Each call opens a profiler context, formats the
+callback's ``state_key`` (``ModelCheckpoint`` builds a ``repr`` of its options) and calls the empty method: with
+``ptref fit``'s dozen callbacks and six hooks a step that is ~70 calls doing nothing per step, a visible share
+of a tiny model's step; a full-batch fit (one step an epoch) pays as much again for the epoch hooks.
 
 Lightning's own dispatch (``trainer/call.py``) calls a hook only when ``callable(getattr(callback, name))``.
 :class:`SkipEmptyHooks` sets the hooks a callback inherits unchanged to ``None`` on that callback instance while
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import lightning.pytorch as pl
 
-BATCH_HOOKS = (  # the hooks Lightning calls once (or more) per batch
+LOOP_HOOKS = (  # the hooks Lightning calls once (or more) per batch, then those it calls once per epoch
     "on_train_batch_start",
     "on_train_batch_end",
     "on_before_backward",
@@ -33,19 +34,30 @@ BATCH_HOOKS = (  # the hooks Lightning calls once (or more) per batch
     "on_test_batch_end",
     "on_predict_batch_start",
     "on_predict_batch_end",
+    "on_train_epoch_start",
+    "on_train_epoch_end",
+    "on_validation_start",
+    "on_validation_end",
+    "on_validation_epoch_start",
+    "on_validation_epoch_end",
+    "on_test_epoch_start",
+    "on_test_epoch_end",
+    "on_predict_epoch_start",
+    "on_predict_epoch_end",
 )
 
 
 def empty_hooks(callback: pl.Callback) -> list[str]:
-    """The per-batch hooks ``callback`` inherits unchanged from :class:`~lightning.pytorch.Callback`."""
+    """The per-batch and per-epoch hooks ``callback`` inherits unchanged from :class:`~lightning.pytorch.Callback`."""
     return [
-        name for name in BATCH_HOOKS
+        name for name in LOOP_HOOKS
         if name not in vars(callback) and getattr(type(callback), name, None) is getattr(pl.Callback, name)
     ]
 
 
 class SkipEmptyHooks(pl.Callback):
-    """While the Trainer runs, Lightning skips each callback's empty per-batch hooks (:func:`empty_hooks`).
+    """While the Trainer runs, Lightning skips each callback's empty per-batch and per-epoch hooks
+    (:func:`empty_hooks`).
 
     The hooks a callback overrides run unchanged; so does every hook of the LightningModule.
 
