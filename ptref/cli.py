@@ -34,6 +34,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from ptref.callbacks.divergence import DivergenceGuard, TrainingDiverged
 from ptref.callbacks.empty_hooks import SkipEmptyHooks
+from ptref.callbacks.hook_signatures import CacheHookSignatures
 from ptref.callbacks.keras import FinalizeEMA, ScaleLoss
 from ptref.callbacks.log_move import SkipResidentLogMove
 from ptref.callbacks.preemption import SaveOnSIGTERM
@@ -67,7 +68,7 @@ EXTRA_COMMANDS = {
     "serve": ("ptref.serve", "Serve a trained image model over HTTP (LitServe), with a demo page."),
 }
 
-SPEED_DEFAULTS = (ChannelsLast, KeepFreedMemory, SkipResidentLogMove, SkipEmptyHooks)
+SPEED_DEFAULTS = (ChannelsLast, KeepFreedMemory, SkipResidentLogMove, SkipEmptyHooks, CacheHookSignatures)
 
 EPILOG = (
     "Run 'ptref <subcommand> --help' for its options. An error prints one line (exit status 2 when the "
@@ -108,8 +109,9 @@ class PtrefCLI(LightningCLI):
     - the progress bar is :class:`ptref.callbacks.progress.ProgressBar` (tqdm; one bar over the epochs when
       every epoch is a single batch);
     - the speed levers :class:`ChannelsLast`, :class:`KeepFreedMemory` (:mod:`ptref.callbacks.speed`),
-      :class:`SkipResidentLogMove` (:mod:`ptref.callbacks.log_move`) and :class:`SkipEmptyHooks`
-      (:mod:`ptref.callbacks.empty_hooks`), unless ``trainer.callbacks`` lists one of the same class;
+      :class:`SkipResidentLogMove` (:mod:`ptref.callbacks.log_move`), :class:`SkipEmptyHooks`
+      (:mod:`ptref.callbacks.empty_hooks`) and :class:`CacheHookSignatures` (:mod:`ptref.callbacks.hook_signatures`),
+      unless ``trainer.callbacks`` lists one of the same class;
     - ``--trainer.accelerator auto`` (the default) tries CUDA, MPS, XLA/TPU, CPU in that order (ptref.devices).
     """
 
