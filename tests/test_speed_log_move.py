@@ -112,3 +112,22 @@ def test_a_failed_fit_restores_lightnings_move():
     except RuntimeError as error:
         assert "a failing step" in str(error)
     assert _ResultMetric.to is original
+
+
+def test_resident_sees_tensors_in_attributes_and_one_level_into_containers():
+    from ptref.callbacks.log_move import resident
+
+    cpu, meta = torch.device("cpu"), torch.device("meta")
+    assert resident(logged_metric(), cpu) and not resident(logged_metric(), meta)
+    for extra, expected in (
+        (torch.zeros(1, device="meta"), False),  # a tensor elsewhere
+        ([torch.zeros(1), torch.zeros(1, device="meta")], False),  # in a list
+        ((torch.zeros(1),), True),
+        ({"a": torch.zeros(1, device="meta")}, False),  # in a dict
+        ({"a": {"b": torch.zeros(1)}}, False),  # deeper than the check walks: left to Lightning
+        (torch.nn.Linear(1, 1), False),  # a module: left to Lightning
+        ([], True), ({}, True), ("text", True), (3, True), (None, True),
+    ):
+        metric = logged_metric()
+        object.__setattr__(metric, "extra", extra)  # past nn.Module's registration
+        assert resident(metric, cpu) is expected, extra

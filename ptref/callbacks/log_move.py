@@ -31,21 +31,22 @@ def resident(metric: nn.Module, device: torch.device) -> bool:
     may hold tensors this check does not walk).
 
     Runs on every ``self.log`` call over the metric's ~50 attributes (most of them ``None``, flags and empty hook
-    dicts), so scalars are passed over by their exact type before any ``isinstance``.
+    dicts), so scalars are passed over by their exact type, and empty containers at once.
     """
     for value in vars(metric).values():
         if type(value) in _SCALARS:
             continue
-        if isinstance(value, torch.Tensor):
+        if isinstance(value, (dict, list, tuple)):
+            if value:
+                for item in value.values() if isinstance(value, dict) else value:
+                    if isinstance(item, torch.Tensor):
+                        if item.device != device:
+                            return False
+                    elif isinstance(item, (nn.Module, dict, list, tuple)):
+                        return False
+        elif isinstance(value, torch.Tensor):
             if value.device != device:
                 return False
-        elif isinstance(value, (dict, list, tuple)):
-            for item in value.values() if isinstance(value, dict) else value:
-                if isinstance(item, torch.Tensor):
-                    if item.device != device:
-                        return False
-                elif isinstance(item, (nn.Module, dict, list, tuple)):
-                    return False
         elif isinstance(value, nn.Module):
             return False
     return True
