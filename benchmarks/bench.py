@@ -226,28 +226,35 @@ def mnist_throughput(args: argparse.Namespace, root: Path) -> list[dict]:
 
 
 def house_price_per_epoch(args: argparse.Namespace, root: Path) -> dict:
-    """Milliseconds per epoch (= one full-batch step) of the 500-epoch house-price fit: CLI variants, plain, Keras."""
+    """Milliseconds per epoch (= one full-batch step) of the 500-epoch house-price fit: CLI variants and the plain
+    loop in ``--repeats`` interleaved rounds (medians over rounds), Keras once."""
     from ptref.data import HousePriceDataModule
     from ptref.models import LinearRegression
 
-    result: dict[str, float] = {}
-    for index, (name, flags) in enumerate(HOUSE_PRICE_VARIANTS.items()):
-        run = ptref_fit("house_price.yaml", root / f"house_price_{index}", "--data.csv_path", args.house_price,
-                        "--seed_everything", "0", *flags)
-        result[name] = 1e3 * statistics.median(run["epochs"][args.warmup:])
-        result[f"{name}: whole loop / epochs"] = 1e3 * run["loop_seconds"] / run["steps"]
     data = HousePriceDataModule(csv_path=args.house_price)
     data.setup("fit")
     (x, y), = batch_loader(data.train_set, batch_size=len(data.train_set))
-    model = LinearRegression(n_features=data.n_features)
-    optimizer = model.configure_optimizers()
-    start = time.perf_counter()
-    for _ in range(500):
-        loss = model.loss(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    result["plain loop"] = 1e3 * (time.perf_counter() - start) / 500
+
+    def plain() -> float:
+        model = LinearRegression(n_features=data.n_features)
+        optimizer = model.configure_optimizers()
+        start = time.perf_counter()
+        for _ in range(500):
+            loss = model.loss(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return 1e3 * (time.perf_counter() - start) / 500
+
+    rounds: dict[str, list[float]] = {}
+    for repeat in range(args.repeats):
+        for index, (name, flags) in enumerate(HOUSE_PRICE_VARIANTS.items()):
+            run = ptref_fit("house_price.yaml", root / f"house_price_{repeat}_{index}", "--data.csv_path",
+                            args.house_price, "--seed_everything", "0", *flags)
+            rounds.setdefault(name, []).append(1e3 * statistics.median(run["epochs"][args.warmup:]))
+            rounds.setdefault(f"{name}: whole loop / epochs", []).append(1e3 * run["loop_seconds"] / run["steps"])
+        rounds.setdefault("plain loop", []).append(plain())
+    result = {name: statistics.median(values) for name, values in rounds.items()}
     if not args.no_keras:
         keras = keras_run("house_price", args.house_price, 0, 500, 0)
         result["keras fit"] = 1e3 * statistics.median(keras["epoch_seconds"][args.warmup:])
