@@ -4,8 +4,6 @@ afterwards."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import lightning.pytorch as pl
 import pytest
 import torch
@@ -13,9 +11,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
 from ptref.callbacks.empty_hooks import LOOP_HOOKS, SkipEmptyHooks, empty_hooks
-from shared_data import shared_dataset
 
-REPO = Path(__file__).resolve().parents[1]
 DEFINED = ("on_train_batch_start", "on_before_backward", "on_train_epoch_end")  # the hooks Recorder defines
 
 
@@ -100,19 +96,3 @@ def test_a_failed_fit_gives_the_hooks_back():
         fit([recorder, SkipEmptyHooks()], model=Failing())
     assert recorder.callable_during_fit["on_train_batch_end"] is False  # it was skipped during the run
     assert not any(name in vars(recorder) for name in LOOP_HOOKS)
-
-
-def test_ptref_fit_adds_the_lever_by_default_and_enabled_false_switches_it_off(tmp_path):
-    from ptref.cli import build_cli
-
-    def levers(*flags: str) -> list[SkipEmptyHooks]:
-        cli = build_cli(["--config", str(REPO / "experiments" / "house_price.yaml"), "--data.csv_path",
-                         str(shared_dataset("house-price", "data1.csv")),
-                         "--trainer.default_root_dir", str(tmp_path), *flags], run=False)
-        return [each for each in cli.trainer.callbacks if isinstance(each, SkipEmptyHooks)]
-
-    default = levers()
-    assert len(default) == 1 and default[0].enabled
-    off = levers("--trainer.callbacks+=ptref.callbacks.empty_hooks.SkipEmptyHooks",
-                 "--trainer.callbacks.enabled", "false")
-    assert len(off) == 1 and not off[0].enabled

@@ -4,7 +4,6 @@ Lightning's own, a changed function asked again, and Lightning's function back a
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import lightning.pytorch as pl
 import pytest
@@ -16,9 +15,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ptref.callbacks import hook_signatures
 from ptref.callbacks.hook_signatures import CacheHookSignatures, is_param_in_hook_signature
-from shared_data import shared_dataset
 
-REPO = Path(__file__).resolve().parents[1]
 LIGHTNING = signature_utils.is_param_in_hook_signature
 
 
@@ -125,19 +122,3 @@ def test_a_failed_fit_and_enabled_false_leave_lightnings_function():
     spy = Spy()
     fit([CacheHookSignatures(enabled=False), spy])
     assert spy.seen == (LIGHTNING, LIGHTNING)
-
-
-def test_ptref_fit_adds_the_lever_by_default_and_enabled_false_switches_it_off(tmp_path):
-    from ptref.cli import build_cli
-
-    def levers(*flags: str) -> list[CacheHookSignatures]:
-        cli = build_cli(["--config", str(REPO / "experiments" / "house_price.yaml"), "--data.csv_path",
-                         str(shared_dataset("house-price", "data1.csv")),
-                         "--trainer.default_root_dir", str(tmp_path), *flags], run=False)
-        return [each for each in cli.trainer.callbacks if isinstance(each, CacheHookSignatures)]
-
-    default = levers()
-    assert len(default) == 1 and default[0].enabled
-    off = levers("--trainer.callbacks+=ptref.callbacks.hook_signatures.CacheHookSignatures",
-                 "--trainer.callbacks.enabled", "false")
-    assert len(off) == 1 and not off[0].enabled

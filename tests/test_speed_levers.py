@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ptref.cli import SPEED_DEFAULTS
 from ptref.callbacks.speed import ChannelsLast, KeepFreedMemory
 from ptref.models import CNN
 from ptref.nn import Conv2dReLU, Dense, Dropout
@@ -185,23 +186,30 @@ def test_keep_freed_memory_stops_glibc_returning_a_steps_buffers_to_the_os():
     assert kept < default / 4
 
 
-def speed_callbacks(tmp_path: Path, mnist_t10k_dir: Path, *flags: str) -> list:
-    """The speed callbacks of the Trainer ``ptref fit --config mnist_cnn_t10k.yaml <flags>`` builds."""
+def lever_callbacks(tmp_path: Path, mnist_t10k_dir: Path, lever: type, *flags: str) -> list:
+    """The ``lever`` callbacks of the Trainer ``ptref fit --config mnist_cnn_t10k.yaml <flags>`` builds."""
     from ptref.cli import build_cli
 
     cli = build_cli(["--config", str(REPO / "experiments" / "mnist_cnn_t10k.yaml"), "--data.data_dir",
                      str(mnist_t10k_dir), "--trainer.default_root_dir", str(tmp_path), *flags], run=False)
-    return [callback for callback in cli.trainer.callbacks if isinstance(callback, (ChannelsLast, KeepFreedMemory))]
+    return [callback for callback in cli.trainer.callbacks if isinstance(callback, lever)]
 
 
-def test_ptref_fit_adds_the_speed_levers_by_default(tmp_path, mnist_t10k_dir):
-    callbacks = speed_callbacks(tmp_path, mnist_t10k_dir)
-    assert sorted(type(callback).__name__ for callback in callbacks) == ["ChannelsLast", "KeepFreedMemory"]
-    assert all(callback.enabled for callback in callbacks)
+def test_ptref_fit_defaults_to_every_lever_the_readme_names():
+    from ptref.callbacks.empty_hooks import SkipEmptyHooks
+    from ptref.callbacks.hook_signatures import CacheHookSignatures
+    from ptref.callbacks.log_move import SkipResidentLogMove
+
+    assert set(SPEED_DEFAULTS) == {ChannelsLast, KeepFreedMemory, SkipResidentLogMove, SkipEmptyHooks,
+                                   CacheHookSignatures}
 
 
-def test_a_lever_listed_in_the_config_replaces_the_default(tmp_path, mnist_t10k_dir):
-    callbacks = speed_callbacks(tmp_path, mnist_t10k_dir, "--trainer.callbacks+=ptref.callbacks.speed.ChannelsLast",
-                                "--trainer.callbacks.enabled", "false")
-    channels_last = [callback for callback in callbacks if isinstance(callback, ChannelsLast)]
-    assert len(channels_last) == 1 and not channels_last[0].enabled
+@pytest.mark.parametrize("lever", SPEED_DEFAULTS, ids=lambda lever: lever.__name__)
+def test_ptref_fit_adds_each_lever_by_default_and_one_listed_in_the_config_replaces_it(tmp_path, mnist_t10k_dir,
+                                                                                        lever):
+    default = lever_callbacks(tmp_path, mnist_t10k_dir, lever)
+    assert len(default) == 1 and default[0].enabled
+    listed = lever_callbacks(tmp_path, mnist_t10k_dir, lever,
+                             f"--trainer.callbacks+={lever.__module__}.{lever.__name__}",
+                             "--trainer.callbacks.enabled", "false")
+    assert len(listed) == 1 and not listed[0].enabled

@@ -3,8 +3,6 @@ value's device, logs the same values, and hands every other move to Lightning.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultCollection, _ResultMetric
@@ -12,9 +10,6 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ptref.callbacks import log_move
 from ptref.callbacks.log_move import SkipResidentLogMove
-from shared_data import shared_dataset
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def logged_metric() -> _ResultMetric:
@@ -78,22 +73,6 @@ def test_a_fit_logs_the_same_values_with_the_lever_and_restores_lightnings_move(
     for key in plain:
         assert torch.equal(plain[key], levered[key]), key
     assert _ResultMetric.to is original
-
-
-def test_ptref_fit_adds_the_lever_by_default_and_enabled_false_keeps_lightnings_move(tmp_path):
-    from ptref.cli import build_cli
-
-    def levers(*flags: str) -> list[SkipResidentLogMove]:
-        cli = build_cli(["--config", str(REPO / "experiments" / "house_price.yaml"), "--data.csv_path",
-                         str(shared_dataset("house-price", "data1.csv")),
-                         "--trainer.default_root_dir", str(tmp_path), *flags], run=False)
-        return [each for each in cli.trainer.callbacks if isinstance(each, SkipResidentLogMove)]
-
-    default = levers()
-    assert len(default) == 1 and default[0].enabled
-    off = levers("--trainer.callbacks+=ptref.callbacks.log_move.SkipResidentLogMove",
-                 "--trainer.callbacks.enabled", "false")
-    assert len(off) == 1 and not off[0].enabled
 
 
 class Failing(Tiny):

@@ -24,14 +24,14 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-import lightning.pytorch as pl
 from lightning.pytorch.core import module as core_module
 from lightning.pytorch.loops import training_epoch_loop
 from lightning.pytorch.utilities import signature_utils
 
+from ptref.callbacks.patching import CountedPatch, PatchWhileRunning
+
 HOT_MODULES = (core_module, training_epoch_loop)  # modules whose per-call use of the function is replaced
 _answers: weakref.WeakKeyDictionary[Callable[..., Any], dict[tuple, bool]] = weakref.WeakKeyDictionary()
-_users = 0
 
 
 def is_param_in_hook_signature(
@@ -48,27 +48,16 @@ def is_param_in_hook_signature(
     return answers[key]
 
 
-def install() -> None:
-    """Point the hot call sites at the cached function (counted: nested trainers install once)."""
-    global _users
-    if _users == 0:
-        for module in HOT_MODULES:
-            module.is_param_in_hook_signature = is_param_in_hook_signature
-    _users += 1
+def _point_hot_modules_at(function: Callable[..., bool]) -> None:
+    for module in HOT_MODULES:
+        module.is_param_in_hook_signature = function
 
 
-def uninstall() -> None:
-    """Undo :func:`install` when its last user is done."""
-    global _users
-    if _users == 0:
-        return
-    _users -= 1
-    if _users == 0:
-        for module in HOT_MODULES:
-            module.is_param_in_hook_signature = signature_utils.is_param_in_hook_signature
+PATCH = CountedPatch(lambda: _point_hot_modules_at(is_param_in_hook_signature),
+                     lambda: _point_hot_modules_at(signature_utils.is_param_in_hook_signature))
 
 
-class CacheHookSignatures(pl.Callback):
+class CacheHookSignatures(PatchWhileRunning):
     """While the Trainer runs (``setup`` to ``teardown``, or to a failure), Lightning's per-call signature checks
     are answered once per function (:func:`is_param_in_hook_signature`). Every answer is Lightning's own.
 
@@ -76,22 +65,4 @@ class CacheHookSignatures(pl.Callback):
         enabled: ``false`` leaves Lightning's function in place.
     """
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self._installed = False
-
-    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if self.enabled and not self._installed:
-            install()
-            self._installed = True
-
-    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if self._installed:
-            uninstall()
-            self._installed = False
-
-    def on_exception(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
-    ) -> None:
-        # A run that fails between setup and teardown reaches `on_exception` only: restore here too.
-        self.teardown(trainer, pl_module, "exception")
+    patch = PATCH

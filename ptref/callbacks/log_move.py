@@ -10,17 +10,13 @@ anything it cannot see through) to Lightning's own ``to``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import lightning.pytorch as pl
 import torch
 from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultMetric
 from torch import nn
 
-_original_to: Callable[..., Any] | None = None
-_users = 0
-
+from ptref.callbacks.patching import CountedPatch, PatchWhileRunning
 
 _SCALARS = frozenset({type(None), bool, int, float, str})  # attribute types that hold no tensor
 
@@ -55,31 +51,25 @@ def resident(metric: nn.Module, device: torch.device) -> bool:
 def _to(self: _ResultMetric, *args: Any, **kwargs: Any) -> _ResultMetric:
     if len(args) == 1 and not kwargs and isinstance(args[0], torch.device) and resident(self, args[0]):
         return self
-    assert _original_to is not None
-    return _original_to(self, *args, **kwargs)
+    return _LIGHTNINGS_TO(self, *args, **kwargs)
 
 
-def install() -> None:
-    """Route ``_ResultMetric.to`` through the resident check (counted: nested trainers install once)."""
-    global _original_to, _users
-    if _users == 0:
-        _original_to = _ResultMetric.to
-        _ResultMetric.to = _to
-    _users += 1
+_LIGHTNINGS_TO = _ResultMetric.to
 
 
-def uninstall() -> None:
-    """Undo :func:`install` when its last user is done."""
-    global _original_to, _users
-    if _users == 0:
-        return
-    _users -= 1
-    if _users == 0:
-        _ResultMetric.to = _original_to
-        _original_to = None
+def _apply() -> None:
+    _ResultMetric.to = _to
 
 
-class SkipResidentLogMove(pl.Callback):
+def _restore() -> None:
+    _ResultMetric.to = _LIGHTNINGS_TO
+
+
+PATCH = CountedPatch(_apply, _restore)
+install, uninstall = PATCH.install, PATCH.uninstall  # ``_ResultMetric.to`` through the resident check, and back
+
+
+class SkipResidentLogMove(PatchWhileRunning):
     """While the Trainer runs (``setup`` to ``teardown``, or to a failure), ``self.log`` skips moving a metric
     that is already on the logged value's device (:func:`resident`). Logged values are unchanged.
 
@@ -87,23 +77,4 @@ class SkipResidentLogMove(pl.Callback):
         enabled: ``false`` leaves Lightning's ``to`` in place.
     """
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self._installed = False
-
-    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if self.enabled and not self._installed:
-            install()
-            self._installed = True
-
-    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if self._installed:
-            uninstall()
-            self._installed = False
-
-    def on_exception(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
-    ) -> None:
-        # A run that fails between setup and teardown reaches Lightning's `on_exception` only: restore here too,
-        # or Lightning's method stays patched for every later Trainer in the process.
-        self.teardown(trainer, pl_module, "exception")
+    patch = PATCH
