@@ -35,6 +35,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from ptref.callbacks.divergence import DivergenceGuard, TrainingDiverged
 from ptref.callbacks.empty_hooks import SkipEmptyHooks
 from ptref.callbacks.hook_signatures import CacheHookSignatures
+from ptref.callbacks.plain_setattr import SetPlainAttributesDirectly
 from ptref.callbacks.keras import FinalizeEMA, ScaleLoss
 from ptref.callbacks.log_move import SkipResidentLogMove
 from ptref.callbacks.preemption import SaveOnSIGTERM
@@ -68,7 +69,8 @@ EXTRA_COMMANDS = {
     "serve": ("ptref.serve", "Serve a trained image model over HTTP (LitServe), with a demo page."),
 }
 
-SPEED_DEFAULTS = (ChannelsLast, KeepFreedMemory, SkipResidentLogMove, SkipEmptyHooks, CacheHookSignatures)
+SPEED_DEFAULTS = (ChannelsLast, KeepFreedMemory, SkipResidentLogMove, SkipEmptyHooks, CacheHookSignatures,
+                  SetPlainAttributesDirectly)
 
 EPILOG = (
     "Run 'ptref <subcommand> --help' for its options. An error prints one line (exit status 2 when the "
@@ -110,8 +112,8 @@ class PtrefCLI(LightningCLI):
       every epoch is a single batch);
     - the speed levers :class:`ChannelsLast`, :class:`KeepFreedMemory` (:mod:`ptref.callbacks.speed`),
       :class:`SkipResidentLogMove` (:mod:`ptref.callbacks.log_move`), :class:`SkipEmptyHooks`
-      (:mod:`ptref.callbacks.empty_hooks`) and :class:`CacheHookSignatures` (:mod:`ptref.callbacks.hook_signatures`),
-      unless ``trainer.callbacks`` lists one of the same class;
+      (:mod:`ptref.callbacks.empty_hooks`), :class:`CacheHookSignatures` (:mod:`ptref.callbacks.hook_signatures`)
+      and :class:`SetPlainAttributesDirectly` (:mod:`ptref.callbacks.plain_setattr`), unless ``trainer.callbacks`` lists one of the same class;
     - ``--trainer.accelerator auto`` (the default) tries CUDA, MPS, XLA/TPU, CPU in that order (ptref.devices).
     """
 

@@ -199,9 +199,10 @@ def test_ptref_fit_defaults_to_every_lever_the_readme_names():
     from ptref.callbacks.empty_hooks import SkipEmptyHooks
     from ptref.callbacks.hook_signatures import CacheHookSignatures
     from ptref.callbacks.log_move import SkipResidentLogMove
+    from ptref.callbacks.plain_setattr import SetPlainAttributesDirectly
 
     assert set(SPEED_DEFAULTS) == {ChannelsLast, KeepFreedMemory, SkipResidentLogMove, SkipEmptyHooks,
-                                   CacheHookSignatures}
+                                   CacheHookSignatures, SetPlainAttributesDirectly}
 
 
 @pytest.mark.parametrize("lever", SPEED_DEFAULTS, ids=lambda lever: lever.__name__)
