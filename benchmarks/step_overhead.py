@@ -145,10 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if level == len(VARIANTS) - 1:
                     config, flags = experiment(args.workflow, args.mnist, args.n, args.house_price)
                     seconds = ptref_fit(config, folder, *flags, *QUIET, "--trainer.max_epochs", str(epochs),
-                                        "--trainer.limit_val_batches", "0", "--trainer.num_sanity_val_steps", "0")["epochs"]
+                                        "--trainer.limit_val_batches", "0",
+                                        "--trainer.num_sanity_val_steps", "0")["epochs"]
                 else:
                     model, data = build(args.workflow, args.mnist, args.n, args.house_price)
-                    seconds = plain(model, data, epochs) if level == 0 else lightning(model, data, epochs, level, folder)
+                    seconds = (plain(model, data, epochs) if level == 0 else
+                               lightning(model, data, epochs, level, folder))
                 ms[name].append(1e3 * statistics.median(seconds[1:]) / steps)
     print(f"| {args.workflow}: variant | ms per step | added by this part |\n|---|---|---|")
     previous = None

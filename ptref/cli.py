@@ -113,7 +113,8 @@ class PtrefCLI(LightningCLI):
     - the speed levers :class:`ChannelsLast`, :class:`KeepFreedMemory` (:mod:`ptref.callbacks.speed`),
       :class:`SkipResidentLogMove` (:mod:`ptref.callbacks.log_move`), :class:`SkipEmptyHooks`
       (:mod:`ptref.callbacks.empty_hooks`), :class:`CacheHookSignatures` (:mod:`ptref.callbacks.hook_signatures`)
-      and :class:`SetPlainAttributesDirectly` (:mod:`ptref.callbacks.plain_setattr`), unless ``trainer.callbacks`` lists one of the same class;
+      and :class:`SetPlainAttributesDirectly` (:mod:`ptref.callbacks.plain_setattr`), unless ``trainer.callbacks``
+      lists one of the same class;
     - ``--trainer.accelerator auto`` (the default) tries CUDA, MPS, XLA/TPU, CPU in that order (ptref.devices).
     """
 

@@ -90,6 +90,17 @@ def test_same_seed_gives_identical_numbers(tmp_path):
         assert np.array_equal(first[key], second[key]), key
 
 
+def test_the_configs_log_every_n_steps_0_keeps_every_logged_value(tmp_path):
+    """The experiment sets ``log_every_n_steps: 0`` (its values are logged once an epoch): the CSV holds what it
+    holds with per-step logging on, minibatches included."""
+    args = ("--trainer.max_epochs", "12", "--data.batch_size", "8", "--seed_everything", "3")
+    configured = fit(tmp_path / "a", *args)
+    every_step = fit(tmp_path / "b", *args, "--trainer.log_every_n_steps", "1")
+    assert configured.keys() == every_step.keys() == {"train_loss", "w1", "w2", "b"}
+    for key in every_step:
+        assert len(configured[key]) == 12 and np.array_equal(configured[key], every_step[key]), key
+
+
 def test_predict_returns_dollars_from_the_checkpoint(course_run, capsys):
     csv_path, out, _ = course_run
     checkpoint = next((out / "version_0" / "checkpoints").glob("*.ckpt"))
