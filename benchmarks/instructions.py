@@ -1,8 +1,9 @@
 """CPU instructions per epoch of the house-price ``ptref fit``, counted by valgrind's callgrind: a measure of what a
 change costs that does not move with the machine's load.
 
-From the repository root (Debian's ``valgrind``): ``python benchmarks/instructions.py . ../ptref-old --epochs 100``
-(each path a checkout of ptref; ``git worktree add ../ptref-old <commit>`` makes one). Each checkout's real
+From the repository root (Debian's ``valgrind``):
+``PYTHONPATH=. python benchmarks/instructions.py . ../ptref-old --epochs 100`` (each path a checkout of ptref;
+``git worktree add ../ptref-old <commit>`` makes one). Each checkout's real
 ``ptref fit --config experiments/house_price.yaml`` (its CSV and TensorBoard logs, checkpoints every 100 epochs)
 runs under callgrind with counting switched on from the start of epoch 10 to the start of epoch 10 + ``--epochs``
 (imports, setup and the first epochs are not counted; one checkpoint save falls inside the window). Printed:
