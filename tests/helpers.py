@@ -1,12 +1,15 @@
-"""What many of ptref's tests share: paths, the quiet flags, and a CLI fit read back from its run folder."""
+"""What many of ptref's tests share: paths, the quiet flags, a CLI fit read back from its run folder, and the tiny
+Lightning fit the speed levers' tests train with and without a lever."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
+import lightning.pytorch as pl
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, TensorDataset
 
 from ptref.cli import main
 from shared_data import shared_dataset
@@ -46,3 +49,40 @@ def fit_and_read(out: Path, config: str, *flags: str) -> tuple[dict[str, np.ndar
     run = out / "version_0"
     state = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
     return read_metrics(run), {name: value.numpy() for name, value in state.items() if value.is_floating_point()}
+
+
+class Tiny(pl.LightningModule):
+    """A linear layer fitted with SGD, logging a mean per step and per epoch and a sum per epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(3, 1)
+
+    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self.layer(x), y)
+        self.log("loss", loss, on_step=True, on_epoch=True, batch_size=len(x))
+        self.log("sum", x.sum(), on_step=False, on_epoch=True, reduce_fx="sum", batch_size=len(x))
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+class Failing(Tiny):
+    """:class:`Tiny` whose first step logs, then raises ``RuntimeError("a failing step")``."""
+
+    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        super().training_step(batch, batch_idx)
+        raise RuntimeError("a failing step")
+
+
+def fit_tiny(callbacks: list[pl.Callback], model: pl.LightningModule | None = None
+             ) -> tuple[pl.LightningModule, dict[str, torch.Tensor]]:
+    """Two seeded epochs of 4 batches of ``model`` (default :class:`Tiny`): the model and its ``callback_metrics``."""
+    torch.manual_seed(0)
+    model = model or Tiny()
+    data = TensorDataset(torch.randn(32, 3), torch.randn(32, 1))
+    trainer = pl.Trainer(max_epochs=2, callbacks=callbacks, **QUIET_TRAINER)
+    trainer.fit(model, DataLoader(data, batch_size=8))
+    return model, dict(trainer.callback_metrics)

@@ -8,26 +8,11 @@ import lightning.pytorch as pl
 import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
-from torch.utils.data import DataLoader, TensorDataset
 
+from helpers import Failing, fit_tiny
 from ptref.callbacks.empty_hooks import LOOP_HOOKS, SkipEmptyHooks, empty_hooks
 
 DEFINED = ("on_train_batch_start", "on_before_backward", "on_train_epoch_end")  # the hooks Recorder defines
-
-
-class Tiny(pl.LightningModule):
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(3, 1)
-
-    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        loss = torch.nn.functional.mse_loss(self.layer(x), y)
-        self.log("loss", loss, on_step=True, on_epoch=True, batch_size=len(x))
-        return loss
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=0.1)
 
 
 class Recorder(pl.Callback):
@@ -49,16 +34,6 @@ class Recorder(pl.Callback):
         self.calls.append(("on_train_epoch_end", trainer.current_epoch))
 
 
-def fit(callbacks: list[pl.Callback], model: pl.LightningModule | None = None) -> pl.LightningModule:
-    torch.manual_seed(0)
-    model = model or Tiny()
-    data = TensorDataset(torch.randn(32, 3), torch.randn(32, 1))
-    trainer = pl.Trainer(max_epochs=2, callbacks=callbacks, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(model, DataLoader(data, batch_size=8))
-    return model
-
-
 def test_empty_hooks_are_the_inherited_ones_only():
     assert empty_hooks(Recorder()) == [name for name in LOOP_HOOKS
                                        if name not in DEFINED]
@@ -68,7 +43,7 @@ def test_empty_hooks_are_the_inherited_ones_only():
 
 def test_defined_hooks_run_as_before_empty_ones_are_skipped_and_restored_after_the_fit():
     plain, levered = Recorder(), Recorder()
-    model_plain, model_levered = fit([plain]), fit([levered, SkipEmptyHooks()])
+    (model_plain, _), (model_levered, _) = fit_tiny([plain]), fit_tiny([levered, SkipEmptyHooks()])
     assert levered.calls == plain.calls and len(plain.calls) == 2 * (2 * 4 + 1)  # 2 epochs of 4 batches: 2 hooks
     # a batch, 1 an epoch
     assert plain.callable_during_fit == dict.fromkeys(LOOP_HOOKS, True)
@@ -81,18 +56,13 @@ def test_defined_hooks_run_as_before_empty_ones_are_skipped_and_restored_after_t
 
 def test_enabled_false_skips_nothing():
     recorder = Recorder()
-    fit([recorder, SkipEmptyHooks(enabled=False)])
+    fit_tiny([recorder, SkipEmptyHooks(enabled=False)])
     assert recorder.callable_during_fit == dict.fromkeys(LOOP_HOOKS, True)
-
-
-class Failing(Tiny):
-    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        raise RuntimeError("a failing step")
 
 
 def test_a_failed_fit_gives_the_hooks_back():
     recorder = Recorder()
     with pytest.raises(RuntimeError, match="a failing step"):
-        fit([recorder, SkipEmptyHooks()], model=Failing())
+        fit_tiny([recorder, SkipEmptyHooks()], model=Failing())
     assert recorder.callable_during_fit["on_train_batch_end"] is False  # it was skipped during the run
     assert not any(name in vars(recorder) for name in LOOP_HOOKS)

@@ -11,8 +11,8 @@ import torch
 from lightning.pytorch.core import module as core_module
 from lightning.pytorch.loops import training_epoch_loop
 from lightning.pytorch.utilities import signature_utils
-from torch.utils.data import DataLoader, TensorDataset
 
+from helpers import Failing, fit_tiny
 from ptref.callbacks import hook_signatures
 from ptref.callbacks.hook_signatures import CacheHookSignatures, is_param_in_hook_signature
 
@@ -64,37 +64,6 @@ def test_a_function_whose_code_changes_is_asked_again():
     assert is_param_in_hook_signature(model.training_step, "dataloader_iter", explicit=True) is True
 
 
-class Tiny(pl.LightningModule):
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(3, 1)
-
-    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        loss = torch.nn.functional.mse_loss(self.layer(x), y)
-        self.log("loss", loss, on_step=True, on_epoch=True, batch_size=len(x))
-        self.log("sum", x.sum(), on_step=False, on_epoch=True, reduce_fx="sum")
-        return loss
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=0.1)
-
-
-class Failing(Tiny):
-    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        raise RuntimeError("a failing step")
-
-
-def fit(callbacks: list[pl.Callback], model: pl.LightningModule | None = None) -> tuple[pl.LightningModule, dict]:
-    torch.manual_seed(0)
-    model = model or Tiny()
-    data = TensorDataset(torch.randn(32, 3), torch.randn(32, 1))
-    trainer = pl.Trainer(max_epochs=2, callbacks=callbacks, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(model, DataLoader(data, batch_size=8))
-    return model, dict(trainer.callback_metrics)
-
-
 class Spy(pl.Callback):
     """Records which function the hot call sites see while the fit runs."""
 
@@ -104,7 +73,7 @@ class Spy(pl.Callback):
 
 def test_a_fit_trains_and_logs_the_same_and_gets_lightnings_function_back():
     spy = Spy()
-    (plain, plain_logs), (levered, levered_logs) = fit([]), fit([CacheHookSignatures(), spy])
+    (plain, plain_logs), (levered, levered_logs) = fit_tiny([]), fit_tiny([CacheHookSignatures(), spy])
     assert spy.seen == (hook_signatures.is_param_in_hook_signature,) * 2  # in place during the fit
     for a, b in zip(plain.parameters(), levered.parameters(), strict=True):
         assert torch.equal(a, b)
@@ -117,8 +86,8 @@ def test_a_fit_trains_and_logs_the_same_and_gets_lightnings_function_back():
 
 def test_a_failed_fit_and_enabled_false_leave_lightnings_function():
     with pytest.raises(RuntimeError, match="a failing step"):
-        fit([CacheHookSignatures()], model=Failing())
+        fit_tiny([CacheHookSignatures()], model=Failing())
     assert core_module.is_param_in_hook_signature is LIGHTNING
     spy = Spy()
-    fit([CacheHookSignatures(enabled=False), spy])
+    fit_tiny([CacheHookSignatures(enabled=False), spy])
     assert spy.seen == (LIGHTNING, LIGHTNING)

@@ -3,11 +3,11 @@ value's device, logs the same values, and hands every other move to Lightning.""
 
 from __future__ import annotations
 
-import lightning.pytorch as pl
+import pytest
 import torch
 from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultCollection, _ResultMetric
-from torch.utils.data import DataLoader, TensorDataset
 
+from helpers import Failing, fit_tiny
 from ptref.callbacks import log_move
 from ptref.callbacks.log_move import SkipResidentLogMove
 
@@ -41,55 +41,19 @@ def test_a_move_to_another_device_still_moves():
     assert metric.value.device.type == "meta" and metric.cumulated_batch_size.device.type == "meta"
 
 
-class Tiny(pl.LightningModule):
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(3, 1)
-
-    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        loss = torch.nn.functional.mse_loss(self.layer(x), y)
-        self.log("loss", loss, on_step=True, on_epoch=True, batch_size=len(x))
-        self.log("sum", x.sum(), on_step=False, on_epoch=True, reduce_fx="sum", batch_size=len(x))
-        return loss
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=0.1)
-
-
-def fit(callbacks: list[pl.Callback]) -> dict[str, torch.Tensor]:
-    torch.manual_seed(0)
-    data = TensorDataset(torch.randn(32, 3), torch.randn(32, 1))
-    trainer = pl.Trainer(max_epochs=2, callbacks=callbacks, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(Tiny(), DataLoader(data, batch_size=8))
-    return dict(trainer.callback_metrics)
-
-
 def test_a_fit_logs_the_same_values_with_the_lever_and_restores_lightnings_move():
     original = _ResultMetric.to
-    plain, levered = fit([]), fit([SkipResidentLogMove()])
+    (_, plain), (_, levered) = fit_tiny([]), fit_tiny([SkipResidentLogMove()])
     assert plain.keys() == levered.keys()
     for key in plain:
         assert torch.equal(plain[key], levered[key]), key
     assert _ResultMetric.to is original
 
 
-class Failing(Tiny):
-    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        super().training_step(batch, batch_idx)
-        raise RuntimeError("a failing step")
-
-
 def test_a_failed_fit_restores_lightnings_move():
     original = _ResultMetric.to
-    trainer = pl.Trainer(max_epochs=1, callbacks=[SkipResidentLogMove()], logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False)
-    data = TensorDataset(torch.randn(8, 3), torch.randn(8, 1))
-    try:
-        trainer.fit(Failing(), DataLoader(data, batch_size=8))
-    except RuntimeError as error:
-        assert "a failing step" in str(error)
+    with pytest.raises(RuntimeError, match="a failing step"):
+        fit_tiny([SkipResidentLogMove()], model=Failing())
     assert _ResultMetric.to is original
 
 

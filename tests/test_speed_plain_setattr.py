@@ -9,8 +9,8 @@ import lightning.pytorch as pl
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
+from helpers import Failing, fit_tiny
 from ptref.callbacks.plain_setattr import SetPlainAttributesDirectly, set_attribute
 
 
@@ -106,26 +106,6 @@ def test_a_plain_value_goes_past_nn_modules_checks_and_anything_else_through_the
     assert calls == ["absent", "weights"]
 
 
-class Tiny(pl.LightningModule):
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = nn.Linear(3, 1)
-
-    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        loss = nn.functional.mse_loss(self.layer(x), y)
-        self.log("loss", loss, on_step=True, on_epoch=True, batch_size=len(x))
-        return loss
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=0.1)
-
-
-class Failing(Tiny):
-    def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        raise RuntimeError("a failing step")
-
-
 class Spy(pl.Callback):
     """Records LightningModule's ``__setattr__`` while the fit runs."""
 
@@ -133,19 +113,9 @@ class Spy(pl.Callback):
         self.seen = pl.LightningModule.__setattr__
 
 
-def fit(callbacks: list[pl.Callback], model: pl.LightningModule | None = None) -> tuple[pl.LightningModule, dict]:
-    torch.manual_seed(0)
-    model = model or Tiny()
-    data = TensorDataset(torch.randn(32, 3), torch.randn(32, 1))
-    trainer = pl.Trainer(max_epochs=2, callbacks=callbacks, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(model, DataLoader(data, batch_size=8))
-    return model, dict(trainer.callback_metrics)
-
-
 def test_a_fit_trains_and_logs_the_same_and_gets_nn_modules_setattr_back():
     spy = Spy()
-    (plain, plain_logs), (levered, levered_logs) = fit([]), fit([SetPlainAttributesDirectly(), spy])
+    (plain, plain_logs), (levered, levered_logs) = fit_tiny([]), fit_tiny([SetPlainAttributesDirectly(), spy])
     assert spy.seen is set_attribute  # in place during the fit
     for a, b in zip(plain.parameters(), levered.parameters(), strict=True):
         assert torch.equal(a, b)
@@ -158,8 +128,8 @@ def test_a_fit_trains_and_logs_the_same_and_gets_nn_modules_setattr_back():
 
 def test_a_failed_fit_and_enabled_false_leave_nn_modules_setattr():
     with pytest.raises(RuntimeError, match="a failing step"):
-        fit([SetPlainAttributesDirectly()], model=Failing())
+        fit_tiny([SetPlainAttributesDirectly()], model=Failing())
     assert pl.LightningModule.__setattr__ is nn.Module.__setattr__
     spy = Spy()
-    fit([SetPlainAttributesDirectly(enabled=False), spy])
+    fit_tiny([SetPlainAttributesDirectly(enabled=False), spy])
     assert spy.seen is nn.Module.__setattr__

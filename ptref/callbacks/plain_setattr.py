@@ -11,7 +11,7 @@ registered parameter, submodule or buffer, ``nn.Module.__setattr__`` ends in ``o
 ``nn.Module`` in the class's method order), having done nothing else. :func:`set_attribute` goes there directly in
 exactly that case; every other assignment (a tensor, a module, a registered name, a subclass of a plain type) is
 ``nn.Module``'s own. While the Trainer runs, :class:`SetPlainAttributesDirectly` makes it ``LightningModule``'s
-``__setattr__``; ``teardown`` (or a failure) takes it away.
+``__setattr__`` (unless a Lightning version defines one of its own); ``teardown`` (or a failure) takes it away.
 
 TF: ``tf.Module`` tracks variables and submodules when they are assigned too (``__setattr__`` of Keras layers); Keras
 calls its training-step function without assigning anything to the model.
@@ -41,18 +41,14 @@ def set_attribute(module: nn.Module, name: str, value: Any) -> None:
     _MODULE_SETATTR(module, name, value)
 
 
-_LIGHTNINGS = pl.LightningModule.__dict__.get("__setattr__")  # None: LightningModule inherits nn.Module's
-
-
 def _apply() -> None:
-    pl.LightningModule.__setattr__ = set_attribute
+    if "__setattr__" not in vars(pl.LightningModule):  # the shortcut is exact for nn.Module's own method only
+        pl.LightningModule.__setattr__ = set_attribute
 
 
 def _restore() -> None:
-    if _LIGHTNINGS is None:
+    if vars(pl.LightningModule).get("__setattr__") is set_attribute:
         del pl.LightningModule.__setattr__
-    else:
-        pl.LightningModule.__setattr__ = _LIGHTNINGS
 
 
 PATCH = CountedPatch(_apply, _restore)
